@@ -1,0 +1,90 @@
+"""Reading `flowdeck.toml`: the `[workflow]` table and the `[[sources]]` tables.
+
+Both are validated into frozen objects; unknown keys anywhere are errors with a suggestion.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connectors.kinds import source_kind
+from metrics.errors import ConfigError
+from metrics.schema import check_keys, get_str
+from metrics.workflow import Workflow, workflow_from_table
+
+TOP_KEYS = ("workflow", "sources")
+SOURCE_COMMON_KEYS = ("name", "kind")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    kind: str
+    settings: Any
+    """The kind's own frozen settings object (see each connector's `parse`)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    workflow: Workflow
+    sources: tuple[SourceConfig, ...] = ()
+    path: Path | None = None
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent if self.path is not None else Path.cwd()
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(f"'{s.name}'" for s in self.sources) or "none"
+        raise ConfigError(f"no source named '{name}' in {self.path} (sources: {known})")
+
+
+def parse_sources(raw: Any, where: str = "sources") -> tuple[SourceConfig, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: expected [[sources]] tables")
+    sources: list[SourceConfig] = []
+    for i, table in enumerate(raw):
+        at = f"{where}[{i}]"
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{at}: expected a table, got {table!r}")
+        name = get_str(table, "name", at)
+        kind_name = get_str(table, "kind", at)
+        if any(s.name == name for s in sources):
+            raise ConfigError(f"{at}.name = {name!r}: source names must be unique")
+        kind = source_kind(kind_name, at)
+        own = {k: v for k, v in table.items() if k not in SOURCE_COMMON_KEYS}
+        sources.append(SourceConfig(name=name, kind=kind_name, settings=kind.parse(own, at)))
+    return tuple(sources)
+
+
+def config_from_table(data: Mapping[str, Any], path: Path | None = None) -> Config:
+    where = str(path) if path is not None else "flowdeck.toml"
+    check_keys(data, TOP_KEYS, where)
+    if "workflow" not in data:
+        raise ConfigError(f"{where}: missing the [workflow] table")
+    workflow = workflow_from_table(data["workflow"], f"{where}: workflow")
+    sources = parse_sources(data.get("sources"), f"{where}: sources")
+    return Config(workflow=workflow, sources=sources, path=path)
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate a workflow file; every problem is a one-line `ConfigError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: workflow file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    return config_from_table(data, path.resolve())

@@ -1,0 +1,363 @@
+"""The CSV formats of spec section 1 (event log, stage dates, deployments), and CSV writing.
+
+Files are read whole with pandas (vectorized, no loop per row) and validated before anything is
+returned, so a bad file is refused whole with its line number and the reason. Accepted: a UTF-8
+BOM, `,` or `;` as the separator, column names in any case, and (for the event log) other column
+names through a mapping such as `{"item_id": "issue_key"}`.
+
+Line numbers count the header as line 1 and assume no line breaks inside quoted cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from metrics.errors import InputError
+from metrics.frames import (
+    FlowData,
+    conform_deployments,
+    conform_events,
+    conform_items,
+    empty_deployments,
+    empty_events,
+    empty_items,
+    empty_shipped,
+)
+from metrics.workflow import Workflow
+
+EVENT_REQUIRED = ("item_id", "changed_at", "status")
+EVENT_OPTIONAL = ("title", "type", "labels", "url", "event")
+DEPLOY_REQUIRED = ("deploy_id", "deployed_at")
+DEPLOY_OPTIONAL = ("environment", "status", "version", "items")
+STAGE_FIXED = ("id", "link", "name", "type", "blocked days")
+
+_OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def parse_mapping(text: str) -> dict[str, str]:
+    """`item_id=issue_key,changed_at=date` -> {"item_id": "issue_key", ...}."""
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        canonical, sep, column = part.partition("=")
+        if not sep or not canonical.strip() or not column.strip():
+            raise InputError(f"--map {text!r}: expected NAME=COLUMN pairs separated by commas")
+        mapping[canonical.strip().lower()] = column.strip()
+    valid = EVENT_REQUIRED + EVENT_OPTIONAL
+    for key in mapping:
+        if key not in valid:
+            raise InputError(f"--map: '{key}' is not an event-log column; expected one of {valid}")
+    return mapping
+
+
+def _read_raw(path: Path | str) -> pd.DataFrame:
+    """The file as text cells, column names lower-cased and stripped."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = handle.readline()
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file") from None
+    if not header.strip():
+        raise InputError(f"{path}: the file is empty (expected a header row)")
+    sep = ";" if header.count(";") > header.count(",") else ","
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            skipinitialspace=False,
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        message = str(exc).strip().splitlines()[-1]
+        raise InputError(f"{path}: cannot be read as CSV: {message}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    lowered = [c.lower() for c in frame.columns]
+    dupes = {c for c in lowered if lowered.count(c) > 1}
+    if dupes:
+        raise InputError(f"{path}: column {sorted(dupes)[0]!r} appears more than once")
+    return frame
+
+
+def _rename(frame: pd.DataFrame, mapping: Mapping[str, str] | None, path: Path) -> pd.DataFrame:
+    lower = {c.lower(): c for c in frame.columns}
+    renames: dict[str, str] = {}
+    for canonical, column in (mapping or {}).items():
+        if column.lower() not in lower:
+            raise InputError(
+                f"{path}: mapped column '{column}' (for {canonical}) is not in the header"
+            )
+        renames[lower[column.lower()]] = canonical
+    for low, original in lower.items():
+        if original not in renames and low not in renames.values():
+            renames[original] = low
+    return frame.rename(columns=renames)
+
+
+def _require(frame: pd.DataFrame, required: tuple[str, ...], path: Path) -> None:
+    for col in required:
+        if col not in frame.columns:
+            found = ", ".join(frame.columns)
+            raise InputError(
+                f"{path}: line 1: missing required column '{col}' (found: {found}); "
+                "rename it or map it with --map"
+            )
+
+
+def _first_bad(mask: pd.Series) -> int:
+    """File line number (header = 1) of the first True in `mask`."""
+    return int(np.flatnonzero(mask.to_numpy())[0]) + 2
+
+
+def parse_times(values: pd.Series, timezone: str, path: Path, column: str) -> pd.Series:
+    """ISO 8601 texts -> UTC timestamps. Texts without an offset are local times in `timezone`.
+
+    A local time that does not exist (spring-forward gap) moves forward to the first valid
+    instant; an ambiguous one (the repeated hour in autumn) is read as the earlier instant.
+    """
+    text = values.str.strip()
+    empty = text.eq("")
+    if empty.any():
+        raise InputError(f"{path}: line {_first_bad(empty)}: empty {column}")
+    has_offset = text.str.contains(_OFFSET)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    if has_offset.any():
+        parsed = pd.to_datetime(text[has_offset], utc=True, format="ISO8601", errors="coerce")
+        out[has_offset] = parsed
+    naive = ~has_offset
+    if naive.any():
+        parsed = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):  # pragma: no cover - defensive
+            parsed = parsed.dt.tz_convert("UTC")
+        else:
+            parsed = parsed.dt.tz_localize(
+                timezone,
+                ambiguous=np.ones(len(parsed), dtype=bool),
+                nonexistent="shift_forward",
+            ).dt.tz_convert("UTC")
+        out[naive] = parsed
+    bad = out.isna()
+    if bad.any():
+        line = _first_bad(bad)
+        raise InputError(
+            f"{path}: line {line}: {column} {text[bad].iloc[0]!r} is not an ISO 8601 date-time"
+        )
+    return out
+
+
+def read_event_log(
+    path: Path | str, timezone: str = "UTC", mapping: Mapping[str, str] | None = None
+) -> FlowData:
+    """Read an event-log CSV (spec 1.1) into items and events (ids as in the file)."""
+    path = Path(path)
+    frame = _rename(_read_raw(path), mapping, path)
+    _require(frame, EVENT_REQUIRED, path)
+    if frame.empty:
+        raise InputError(f"{path}: the file has a header but no rows")
+    ids = frame["item_id"].str.strip()
+    if ids.eq("").any():
+        raise InputError(f"{path}: line {_first_bad(ids.eq(''))}: empty item_id")
+    kind = (
+        frame["event"].str.strip().str.lower().replace("", "status")
+        if "event" in frame
+        else pd.Series("status", index=frame.index)
+    )
+    bad_kind = ~kind.isin(["status", "blocked", "unblocked"])
+    if bad_kind.any():
+        raise InputError(
+            f"{path}: line {_first_bad(bad_kind)}: event {frame['event'][bad_kind].iloc[0]!r} "
+            "is not one of status, blocked, unblocked"
+        )
+    status = frame["status"].str.strip()
+    no_status = kind.eq("status") & status.eq("")
+    if no_status.any():
+        raise InputError(f"{path}: line {_first_bad(no_status)}: empty status on a status event")
+    changed_at = parse_times(frame["changed_at"], timezone, path, "changed_at")
+    events = pd.DataFrame(
+        {"item_id": ids, "changed_at": changed_at, "event": kind, "status": status}
+    )
+    events["seq"] = np.arange(len(events), dtype="int64")
+    # Exact duplicate rows are ignored (spec 1.1); the first copy keeps its file position.
+    events = events.drop_duplicates(subset=["item_id", "changed_at", "event", "status"])
+    items = _items_from_rows(frame.assign(item_id=ids))
+    return FlowData(items=items, events=conform_events(events))
+
+
+def _items_from_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per item: for each attribute the item's last non-empty value in the file."""
+    cols = [c for c in ("title", "type", "labels", "url") if c in frame]
+    if not cols:
+        return conform_items(pd.DataFrame({"item_id": frame["item_id"].unique()}))
+    attrs = frame[["item_id", *cols]].replace("", np.nan)
+    items = attrs.groupby("item_id", sort=False).last().reset_index()
+    order = pd.DataFrame({"item_id": frame["item_id"].unique()})
+    return conform_items(order.merge(items, on="item_id", how="left"))
+
+
+def read_stage_dates(path: Path | str, workflow: Workflow) -> FlowData:
+    """Read an ActionableAgile stage-date CSV (spec 1.2): each filled stage column becomes a
+    status event whose status is the stage column's name. Dates are local to the workflow."""
+    path = Path(path)
+    frame = _read_raw(path)
+    lower = {c.lower(): c for c in frame.columns}
+    if "id" not in lower:
+        raise InputError(f"{path}: line 1: missing required column 'ID'")
+    if frame.empty:
+        raise InputError(f"{path}: the file has a header but no rows")
+    stage_cols = [c for c in frame.columns if c.lower() not in STAGE_FIXED]
+    if not stage_cols:
+        raise InputError(f"{path}: line 1: no stage columns between 'Name' and 'Type'")
+    ids = frame[lower["id"]].str.strip()
+    if ids.eq("").any():
+        raise InputError(f"{path}: line {_first_bad(ids.eq(''))}: empty ID")
+    long = (
+        frame.assign(item_id=ids, _row=np.arange(len(frame)))
+        .melt(id_vars=["item_id", "_row"], value_vars=stage_cols, var_name="status")
+        .assign(value=lambda f: f["value"].str.strip())
+    )
+    long["_col"] = long["status"].map({c: i for i, c in enumerate(stage_cols)})
+    long = long[long["value"].ne("")].sort_values(["_row", "_col"], kind="stable")
+    # Report the line of the original row, not of the reshaped frame.
+    line_index = long["_row"].to_numpy()
+    try:
+        changed = parse_times(long["value"], workflow.timezone, path, "stage date")
+    except InputError:
+        bad = pd.to_datetime(long["value"], format="ISO8601", errors="coerce").isna()
+        row = int(line_index[np.flatnonzero(bad.to_numpy())[0]]) + 2
+        value = long["value"][bad].iloc[0]
+        raise InputError(f"{path}: line {row}: {value!r} is not an ISO 8601 date") from None
+    events = pd.DataFrame(
+        {
+            "item_id": long["item_id"].to_numpy(),
+            "changed_at": changed.to_numpy(),
+            "event": "status",
+            "status": long["status"].to_numpy(),
+            "seq": np.arange(len(long), dtype="int64"),
+        }
+    )
+    items = pd.DataFrame({"item_id": ids})
+    if "name" in lower:
+        items["title"] = frame[lower["name"]]
+    if "type" in lower:
+        items["type"] = frame[lower["type"]]
+    if "link" in lower:
+        items["url"] = frame[lower["link"]]
+    items = items.drop_duplicates("item_id", keep="last")
+    return FlowData(items=conform_items(items), events=conform_events(events))
+
+
+def read_deployments(path: Path | str, timezone: str = "UTC") -> FlowData:
+    """Read a deployments CSV (spec 1.3) into deployments and shipped items."""
+    path = Path(path)
+    frame = _rename(_read_raw(path), None, path)
+    _require(frame, DEPLOY_REQUIRED, path)
+    if frame.empty:
+        return FlowData(deployments=empty_deployments())
+    ids = frame["deploy_id"].str.strip()
+    if ids.eq("").any():
+        raise InputError(f"{path}: line {_first_bad(ids.eq(''))}: empty deploy_id")
+    repeated = ids.duplicated()
+    if repeated.any():
+        raise InputError(
+            f"{path}: line {_first_bad(repeated)}: deploy_id {ids[repeated].iloc[0]!r} "
+            "appears twice"
+        )
+    status = (
+        frame["status"].str.strip().str.lower().replace("", "success")
+        if "status" in frame
+        else pd.Series("success", index=frame.index)
+    )
+    bad = ~status.isin(["success", "failure"])
+    if bad.any():
+        raise InputError(
+            f"{path}: line {_first_bad(bad)}: status {status[bad].iloc[0]!r} is not "
+            "'success' or 'failure'"
+        )
+    env = frame["environment"].str.strip() if "environment" in frame else "production"
+    deployments = pd.DataFrame(
+        {
+            "deploy_id": ids,
+            "deployed_at": parse_times(frame["deployed_at"], timezone, path, "deployed_at"),
+            "environment": env,
+            "status": status,
+            "version": frame.get("version", ""),
+        }
+    )
+    deployments["environment"] = deployments["environment"].replace("", "production")
+    shipped = empty_shipped()
+    if "items" in frame:
+        pairs = (
+            pd.DataFrame({"deploy_id": ids, "item_id": frame["items"].str.split(";")})
+            .explode("item_id")
+            .assign(item_id=lambda f: f["item_id"].str.strip())
+        )
+        shipped = pairs[pairs["item_id"].ne("")].drop_duplicates().reset_index(drop=True)
+    return FlowData(deployments=conform_deployments(deployments), shipped=shipped)
+
+
+def sniff_csv_kind(path: Path | str) -> str:
+    """Which format a CSV is in, from its header: "events", "stage_dates" or "deployments"."""
+    columns = {c.lower() for c in _read_raw(path).columns}
+    if {"deploy_id", "deployed_at"} <= columns:
+        return "deployments"
+    if {"item_id", "changed_at", "status"} <= columns:
+        return "events"
+    if "id" in columns:
+        return "stage_dates"
+    raise InputError(
+        f"{path}: line 1: not an event log (item_id, changed_at, status), a stage-date file "
+        "(ID, Name, one column per stage) or a deployments file (deploy_id, deployed_at)"
+    )
+
+
+def escape_formula(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with `'` (spec section 4)."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            text = out[col].astype("string")
+            risky = text.str.startswith(_FORMULA_START).fillna(False).astype(bool)
+            if risky.any():
+                out[col] = out[col].astype(object)
+                out.loc[risky, col] = "'" + text[risky].astype(str)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame as UTF-8 CSV, formula-escaped, atomically (a temp file, then rename), so a
+    failure never leaves a half-written file behind."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            escape_formula(frame).to_csv(handle, index=False, quoting=csv.QUOTE_MINIMAL)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+__all__ = [
+    "read_event_log",
+    "read_stage_dates",
+    "read_deployments",
+    "sniff_csv_kind",
+    "write_csv",
+    "escape_formula",
+    "parse_mapping",
+    "parse_times",
+    "empty_items",
+    "empty_events",
+]

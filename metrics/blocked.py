@@ -1,0 +1,98 @@
+"""Blocked spells and blocked days (spec: days on which an item was blocked while in progress)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from metrics.days import ONE_NS, local_days
+from metrics.intervals import utc_ns
+
+
+def blocked_spells(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Each stretch between a `blocked` event and the next `unblocked` one.
+
+    Columns: `item_id`, `start`, `end` (UTC; a spell with no `unblocked` runs to `as_of`),
+    `open` (still blocked at `as_of`). A repeated `blocked` inside a spell changes nothing; an
+    `unblocked` without a spell is ignored. Empty input -> empty frame with these columns.
+    """
+    mask = events["event"].isin(["blocked", "unblocked"]) & events["changed_at"].le(as_of)
+    ev = events[mask].astype({"changed_at": "datetime64[ns, UTC]"})
+    ev = ev.sort_values(["item_id", "changed_at", "seq"], kind="stable")
+    item = ev["item_id"].to_numpy()
+    state = ev["event"].eq("blocked").to_numpy()
+    new_item = np.r_[True, item[1:] != item[:-1]] if len(ev) else np.array([], dtype=bool)
+    prev_state = np.r_[False, state[:-1]] if len(ev) else state
+    changes = np.where(new_item, state, state != prev_state)
+    ev = ev[changes]
+    item = ev["item_id"].to_numpy()
+    starts = ev["event"].eq("blocked").to_numpy()
+    times = ev["changed_at"].to_numpy(dtype="datetime64[ns]")
+    same_item_next = np.r_[item[1:] == item[:-1], False] if len(ev) else starts
+    end = np.where(same_item_next, np.r_[times[1:], times[:1]][: len(times)], utc_ns(as_of))
+    return pd.DataFrame(
+        {
+            "item_id": item[starts],
+            "start": pd.DatetimeIndex(times[starts]).tz_localize("UTC"),
+            "end": pd.DatetimeIndex(end[starts]).tz_localize("UTC"),
+            "open": ~same_item_next[starts],
+        }
+    )
+
+
+def merge_day_ranges(ranges: pd.DataFrame) -> pd.DataFrame:
+    """Union of day ranges per item. Input and output columns: `item_id`, `first`, `last`
+    (local days, inclusive). Overlapping or touching-on-the-same-day ranges merge."""
+    if ranges.empty:
+        return ranges[["item_id", "first", "last"]]
+    r = ranges.sort_values(["item_id", "first"], kind="stable")
+    item = r["item_id"].to_numpy()
+    first = r["first"].to_numpy()
+    last = r["last"].to_numpy()
+    new_item = np.r_[True, item[1:] != item[:-1]]
+    # Running maximum of `last` within each item, to merge ranges nested in an earlier one.
+    reach = pd.Series(last).groupby(np.cumsum(new_item)).cummax().to_numpy()
+    starts_group = new_item | np.r_[True, first[1:] > reach[:-1]]
+    group = np.cumsum(starts_group)
+    out = pd.DataFrame({"item_id": item, "first": first, "last": last, "g": group})
+    merged = out.groupby("g").agg(
+        item_id=("item_id", "first"), first=("first", "min"), last=("last", "max")
+    )
+    return merged.reset_index(drop=True)
+
+
+def spell_day_ranges(spells: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """Spells (`item_id`, `start`, `end`) -> the local days they touch (`item_id`, `first`,
+    `last`). A spell ending exactly at midnight does not touch the new day; zero-length spells
+    are dropped."""
+    spells = spells[spells["end"] > spells["start"]]
+    return pd.DataFrame(
+        {
+            "item_id": spells["item_id"].to_numpy(),
+            "first": local_days(spells["start"], timezone).to_numpy(),
+            "last": local_days(spells["end"] - ONE_NS, timezone).to_numpy(),
+        }
+    )
+
+
+def blocked_days(spells: pd.DataFrame, in_progress: pd.DataFrame, timezone: str) -> pd.Series:
+    """Days on which each item was blocked at some moment while in progress.
+
+    `spells` from `blocked_spells`; `in_progress` runs (`item_id`, `start`, `end`). Returns an
+    int Series indexed by item_id (items never blocked in progress are absent).
+    """
+    if spells.empty or in_progress.empty:
+        return pd.Series(dtype="int64", name="blocked_days")
+    both = spells[["item_id", "start", "end"]].merge(
+        in_progress[["item_id", "start", "end"]], on="item_id", suffixes=("_b", "_p")
+    )
+    overlap = pd.DataFrame(
+        {
+            "item_id": both["item_id"],
+            "start": np.maximum(both["start_b"], both["start_p"]),
+            "end": np.minimum(both["end_b"], both["end_p"]),
+        }
+    )
+    ranges = merge_day_ranges(spell_day_ranges(overlap, timezone))
+    days = (ranges["last"] - ranges["first"]).dt.days + 1
+    return days.groupby(ranges["item_id"]).sum().astype("int64").rename("blocked_days")

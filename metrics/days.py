@@ -1,0 +1,37 @@
+"""Local calendar days: every daily metric counts days in the workflow's time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+ONE_NS = pd.Timedelta(1, "ns")
+
+
+def local_days(times: pd.Series, timezone: str) -> pd.Series:
+    """UTC timestamps -> the local day of each (naive midnight, datetime64[ns]); NaT stays NaT."""
+    return times.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+
+
+def local_day(time: pd.Timestamp, timezone: str) -> pd.Timestamp:
+    return time.tz_convert(timezone).tz_localize(None).normalize()
+
+
+def end_of_day(day: dt.date | str, timezone: str) -> pd.Timestamp:
+    """`--as-of YYYY-MM-DD`: the last instant of that local day, in UTC."""
+    next_midnight = pd.Timestamp(day) + pd.Timedelta(days=1)
+    return (
+        next_midnight.tz_localize(timezone, nonexistent="shift_forward").tz_convert("UTC") - ONE_NS
+    )
+
+
+def day_numbers(days: pd.Series, first: pd.Timestamp) -> np.ndarray:
+    """Whole days from `first` (int64; NaT -> a large negative sentinel the caller masks)."""
+    values = days.to_numpy(dtype="datetime64[ns]")
+    return ((values - np.datetime64(first, "ns")) // np.timedelta64(1, "D")).astype("int64")
+
+
+def day_index(first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
+    return pd.date_range(first, last, freq="D", name="date")

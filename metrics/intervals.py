@@ -1,0 +1,120 @@
+"""Stage intervals: the one derived table every metric works from.
+
+An item's position at time t is the stage of its latest mapped status event at or before t
+(spec section 3). Unmapped statuses leave the item where it was; a repeated position is no move.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from metrics.workflow import Workflow, normalize_status
+
+INTERVAL_COLUMNS = ["item_id", "position", "entered", "left", "current"]
+
+
+def empty_intervals() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "item_id": pd.Series(dtype=object),
+            "position": pd.Series(dtype="int64"),
+            "entered": pd.Series(dtype="datetime64[ns, UTC]"),
+            "left": pd.Series(dtype="datetime64[ns, UTC]"),
+            "current": pd.Series(dtype=bool),
+        }
+    )
+
+
+def status_events_until(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Status events at or before `as_of`, in (item, time, file order)."""
+    mask = events["event"].eq("status") & events["changed_at"].le(as_of)
+    ordered = (
+        events[mask]
+        .astype({"changed_at": "datetime64[ns, UTC]"})
+        .sort_values(["item_id", "changed_at", "seq"], kind="stable")
+    )
+    return ordered.reset_index(drop=True)
+
+
+def map_positions(statuses: pd.Series, workflow: Workflow) -> pd.Series:
+    """Raw statuses -> stage index (float, NaN when unmapped; `DISCARDED` for discarded)."""
+    lookup = workflow.status_positions()
+    return statuses.str.strip().str.casefold().map(lookup).astype("float64")
+
+
+def unmapped_statuses(events: pd.DataFrame, workflow: Workflow) -> pd.DataFrame:
+    """Statuses no stage or discarded list claims: columns `status`, `count` (most first)."""
+    status = events.loc[events["event"].eq("status"), "status"]
+    unmapped = status[map_positions(status, workflow).isna()]
+    counts = unmapped.map(normalize_status).groupby(unmapped.str.strip()).size()
+    frame = counts.rename("count").rename_axis("status").reset_index()
+    return frame.sort_values(["count", "status"], ascending=[False, True], ignore_index=True)
+
+
+def stage_intervals(events: pd.DataFrame, workflow: Workflow, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Per item, each stretch of time at one position.
+
+    Columns: `item_id`, `position` (stage index, or -1 for discarded), `entered`, `left` (UTC;
+    `left` of the item's last interval is `as_of`), `current` (the item's last interval).
+    Rows are ordered by item, then time. Same-instant moves give zero-length intervals.
+    Empty events -> an empty frame with these columns.
+    """
+    ev = status_events_until(events, as_of)
+    if ev.empty:
+        return empty_intervals()
+    pos = map_positions(ev["status"], workflow)
+    ev = ev.assign(position=pos)[pos.notna()]
+    item = ev["item_id"].to_numpy()
+    position = ev["position"].to_numpy()
+    new_item = np.r_[True, item[1:] != item[:-1]]
+    moved = new_item | np.r_[True, position[1:] != position[:-1]]
+    ev = ev[moved]
+    item = ev["item_id"].to_numpy()
+    last_of_item = np.r_[item[1:] != item[:-1], True]
+    entered = ev["changed_at"].to_numpy(dtype="datetime64[ns]")
+    left = np.where(last_of_item, utc_ns(as_of), np.r_[entered[1:], entered[-1:]])
+    return pd.DataFrame(
+        {
+            "item_id": item,
+            "position": ev["position"].to_numpy().astype("int64"),
+            "entered": pd.DatetimeIndex(entered).tz_localize("UTC"),
+            "left": pd.DatetimeIndex(left).tz_localize("UTC"),
+            "current": last_of_item,
+        }
+    )
+
+
+def utc_ns(moment: pd.Timestamp) -> np.datetime64:
+    """A timestamp as a naive UTC numpy datetime64[ns] (for array arithmetic)."""
+    return pd.Timestamp(moment).tz_convert("UTC").tz_localize(None).as_unit("ns").to_datetime64()
+
+
+def runs(intervals: pd.DataFrame, member: np.ndarray) -> pd.DataFrame:
+    """Merge consecutive intervals of one item for which `member` is true into runs.
+
+    Columns: `item_id`, `start`, `end`, `current` (the run reaches the item's last interval).
+    """
+    sel = intervals[member]
+    if sel.empty:
+        return pd.DataFrame(
+            {
+                "item_id": pd.Series(dtype=object),
+                "start": pd.Series(dtype="datetime64[ns, UTC]"),
+                "end": pd.Series(dtype="datetime64[ns, UTC]"),
+                "current": pd.Series(dtype=bool),
+            }
+        )
+    rows = np.flatnonzero(member)
+    item = sel["item_id"].to_numpy()
+    # A run breaks where the item changes or a non-member interval sat between two members.
+    breaks = np.r_[True, (item[1:] != item[:-1]) | (np.diff(rows) != 1)]
+    run_id = np.cumsum(breaks)
+    grouped = sel.assign(run=run_id).groupby("run", sort=True)
+    out = grouped.agg(
+        item_id=("item_id", "first"),
+        start=("entered", "first"),
+        end=("left", "last"),
+        current=("current", "last"),
+    )
+    return out.reset_index(drop=True)

@@ -1,0 +1,126 @@
+"""Per-item facts: position, started/done times, cycle time, age, blocked days, efficiency."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from metrics.blocked import blocked_days, blocked_spells
+from metrics.days import local_day, local_days
+from metrics.intervals import runs
+from metrics.workflow import DISCARDED, Workflow
+
+FACT_COLUMNS = [
+    "title", "type", "labels", "url", "source", "lines_changed",
+    "position", "stage", "created_at", "started_at", "done_at",
+    "cycle_time_days", "cycle_time_hours", "age_days", "in_progress", "discarded",
+    "blocked_days", "blocked_now", "flow_efficiency",
+]  # fmt: skip
+
+
+def in_progress_runs(intervals: pd.DataFrame, workflow: Workflow) -> pd.DataFrame:
+    """Runs of consecutive in-progress positions (start <= position < done) per item:
+    `item_id`, `start`, `end`, `current`."""
+    pos = intervals["position"].to_numpy()
+    return runs(intervals, (pos >= workflow.start) & (pos < workflow.done))
+
+
+def _latest_run_start(intervals: pd.DataFrame, member: np.ndarray) -> pd.Series:
+    r = runs(intervals, member)
+    return r.groupby("item_id", sort=False)["start"].last()
+
+
+def item_facts(
+    items: pd.DataFrame,
+    events: pd.DataFrame,
+    intervals: pd.DataFrame,
+    workflow: Workflow,
+    as_of: pd.Timestamp,
+) -> pd.DataFrame:
+    """One row per item: index `item_id`, columns `FACT_COLUMNS`.
+
+    - `position`: current stage index (-1 discarded; missing when no mapped status yet);
+      `stage`: its name, `discarded`, or "" when no status of the item is mapped.
+    - `started_at`: start of the latest uninterrupted run at a position >= start (items moved
+      back before start or discarded keep the start of their last run);
+      `done_at`: when the current position is >= done, the start of the latest run there.
+    - `cycle_time_days` = local days from start to done, inclusive; `cycle_time_hours` exact.
+    - `age_days` for items in progress at `as_of`; `blocked_days` while in progress;
+      `blocked_now`: in a blocked spell at `as_of`; `flow_efficiency` for delivered items.
+    Items appear if they are in `items` or have any event. Empty input -> empty frame.
+    """
+    tz = workflow.timezone
+    ids = pd.Index(pd.unique(pd.concat([items["item_id"], events["item_id"]])), name="item_id")
+    facts = pd.DataFrame(index=ids)
+    attrs = items.drop_duplicates("item_id", keep="last").set_index("item_id")
+    for col in ("title", "type", "labels", "url", "source"):
+        facts[col] = attrs[col].reindex(ids).fillna("").astype(str) if col in attrs else ""
+    facts["lines_changed"] = (
+        attrs["lines_changed"].reindex(ids) if "lines_changed" in attrs else pd.NA
+    )
+    facts["lines_changed"] = facts["lines_changed"].astype("Int64")
+
+    known = events[events["event"].eq("status") & events["changed_at"].le(as_of)]
+    facts["created_at"] = known.groupby("item_id")["changed_at"].min().reindex(ids)
+
+    current = intervals[intervals["current"]].set_index("item_id")["position"]
+    position = current.reindex(ids).astype("Int64")
+    facts["position"] = position
+    names = np.array([*workflow.stage_names, "discarded"], dtype=object)
+    pos_values = position.fillna(-99).to_numpy(dtype="int64")
+    facts["stage"] = np.where(pos_values == -99, "", names[pos_values])
+
+    pos = intervals["position"].to_numpy()
+    started = _latest_run_start(intervals, pos >= workflow.start)
+    facts["started_at"] = started.reindex(ids)
+    done_latest = _latest_run_start(intervals, pos >= workflow.done)
+    is_done = position.ge(workflow.done).fillna(False).to_numpy(dtype=bool)
+    facts["done_at"] = done_latest.reindex(ids).where(is_done)
+    facts["started_at"] = facts["started_at"].astype("datetime64[ns, UTC]")
+    facts["done_at"] = facts["done_at"].astype("datetime64[ns, UTC]")
+    facts["created_at"] = facts["created_at"].astype("datetime64[ns, UTC]")
+
+    start_day = local_days(facts["started_at"], tz)
+    done_day = local_days(facts["done_at"], tz)
+    facts["cycle_time_days"] = ((done_day - start_day).dt.days + 1).astype("Int64")
+    hours = (facts["done_at"] - facts["started_at"]).dt.total_seconds() / 3600.0
+    facts["cycle_time_hours"] = hours.round(4)
+
+    in_progress = (position.ge(workflow.start) & position.lt(workflow.done)).fillna(False)
+    facts["in_progress"] = in_progress.to_numpy(dtype=bool)
+    facts["discarded"] = position.eq(DISCARDED).fillna(False).to_numpy(dtype=bool)
+    as_of_day = local_day(as_of, tz)
+    age = ((as_of_day - start_day).dt.days + 1).astype("Int64")
+    facts["age_days"] = age.where(facts["in_progress"])
+
+    progress_runs = in_progress_runs(intervals, workflow)
+    spells = blocked_spells(events, as_of)
+    facts["blocked_days"] = (
+        blocked_days(spells, progress_runs, tz).reindex(ids).fillna(0).astype("int64")
+    )
+    open_ids = spells.loc[spells["open"], "item_id"]
+    facts["blocked_now"] = ids.isin(open_ids) & facts["in_progress"].to_numpy()
+    facts["flow_efficiency"] = flow_efficiency(intervals, facts, workflow).reindex(ids)
+    return facts[FACT_COLUMNS]
+
+
+def flow_efficiency(intervals: pd.DataFrame, facts: pd.DataFrame, workflow: Workflow) -> pd.Series:
+    """For delivered items: the share of their in-progress time between `started_at` and
+    `done_at` spent in stages not marked `waiting`. Indexed by item_id; missing when that time
+    is zero or the item is not delivered."""
+    delivered = facts.loc[facts["done_at"].notna(), ["started_at", "done_at"]]
+    if delivered.empty or intervals.empty:
+        return pd.Series(dtype="float64", name="flow_efficiency")
+    pos = intervals["position"].to_numpy()
+    progress = intervals[(pos >= workflow.start) & (pos < workflow.done)]
+    span = progress.join(delivered, on="item_id", how="inner")
+    begin = np.maximum(span["entered"], span["started_at"])
+    end = np.minimum(span["left"], span["done_at"])
+    seconds = (end - begin).dt.total_seconds().clip(lower=0)
+    waiting = np.array([s.waiting for s in workflow.stages])[span["position"].to_numpy()]
+    frame = pd.DataFrame(
+        {"item_id": span["item_id"], "total": seconds, "active": seconds.where(~waiting, 0.0)}
+    )
+    sums = frame.groupby("item_id")[["total", "active"]].sum()
+    share = (sums["active"] / sums["total"]).where(sums["total"] > 0)
+    return share.round(4).rename("flow_efficiency")
