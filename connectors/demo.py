@@ -217,7 +217,7 @@ class _World:
         for d in range(DEMO_DAYS):
             day = DEMO_START + pd.Timedelta(days=d)
             self.day_no = d
-            weekday = day.dayofweek < 5
+            weekday = day.day_of_week < 5
             if not weekday:
                 continue
             dev_limit = LIMIT_BEFORE if day < DEMO_LIMIT_CHANGE_DAY else LIMIT_AFTER
@@ -291,7 +291,7 @@ class _World:
                 self.move(self.at(dev)[0], "Won't Do", day)
 
             # Deployments: Thursdays, sometimes failing, then fixed the next working day.
-            if day.dayofweek == 3 or (self.deploys and self.deploys[-1][3] == "failure"):
+            if day.day_of_week == 3 or (self.deploys and self.deploys[-1][3] == "failure"):
                 status = "failure" if rng.random() < 0.12 else "success"
                 at = self.midnights[d] + np.timedelta64(15 * 60 + int(rng.integers(0, 60)), "m")
                 n = len(self.deploys) + 1

@@ -86,6 +86,8 @@ def blocked_days(spells: pd.DataFrame, in_progress: pd.DataFrame, timezone: str)
     both = spells[["item_id", "start", "end"]].merge(
         in_progress[["item_id", "start", "end"]], on="item_id", suffixes=("_b", "_p")
     )
+    if both.empty:
+        return pd.Series(dtype="int64", name="blocked_days")
     overlap = pd.DataFrame(
         {
             "item_id": both["item_id"],

@@ -65,6 +65,8 @@ def stage_intervals(events: pd.DataFrame, workflow: Workflow, as_of: pd.Timestam
         return empty_intervals()
     pos = map_positions(ev["status"], workflow)
     ev = ev.assign(position=pos)[pos.notna()]
+    if ev.empty:
+        return empty_intervals()
     item = ev["item_id"].to_numpy()
     position = ev["position"].to_numpy()
     new_item = np.r_[True, item[1:] != item[:-1]]

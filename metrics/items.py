@@ -66,9 +66,10 @@ def item_facts(
     current = intervals[intervals["current"]].set_index("item_id")["position"]
     position = current.reindex(ids).astype("Int64")
     facts["position"] = position
-    names = np.array([*workflow.stage_names, "discarded"], dtype=object)
-    pos_values = position.fillna(-99).to_numpy(dtype="int64")
-    facts["stage"] = np.where(pos_values == -99, "", names[pos_values])
+    # Index -1 (discarded) picks "discarded"; -2 (no mapped status yet) picks "".
+    names = np.array([*workflow.stage_names, "", "discarded"], dtype=object)
+    pos_values = position.fillna(-2).to_numpy(dtype="int64")
+    facts["stage"] = names[pos_values]
 
     pos = intervals["position"].to_numpy()
     started = _latest_run_start(intervals, pos >= workflow.start)
@@ -114,6 +115,8 @@ def flow_efficiency(intervals: pd.DataFrame, facts: pd.DataFrame, workflow: Work
     pos = intervals["position"].to_numpy()
     progress = intervals[(pos >= workflow.start) & (pos < workflow.done)]
     span = progress.join(delivered, on="item_id", how="inner")
+    if span.empty:
+        return pd.Series(dtype="float64", name="flow_efficiency")
     begin = np.maximum(span["entered"], span["started_at"])
     end = np.minimum(span["left"], span["done_at"])
     seconds = (end - begin).dt.total_seconds().clip(lower=0)

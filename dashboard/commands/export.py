@@ -54,6 +54,11 @@ def load_data(
     db: str | None,
 ) -> FlowData:
     """Demo data, CSV files given on the command line, or else the store."""
+    if demo and (events or stage_dates or deployments or db):
+        raise InputError(
+            "--demo uses the built-in data: drop --events/--stage-dates/"
+            "--deployments/--db, or drop --demo"
+        )
     if demo:
         return demo_flow_data()
     if events or stage_dates or deployments:

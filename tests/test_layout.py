@@ -1,0 +1,55 @@
+"""The architecture's rules, checked: import boundaries, no grab-bag modules, documented keys."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from metrics.workflow import STAGE_KEYS, WORKFLOW_KEYS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def python_files(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+def test_metrics_is_pure_and_independent():
+    for path in python_files("metrics"):
+        for name in imports_of(path):
+            top = name.split(".")[0]
+            assert top not in {"connectors", "dashboard", "streamlit", "sqlite3", "github",
+                               "jira", "requests", "plotly"}, f"{path} imports {name}"  # fmt: skip
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\bopen\(|read_csv|to_csv|Timestamp\.now|datetime\.now", text), path
+
+
+def test_streamlit_only_under_dashboard():
+    for folder in ("metrics", "connectors", "bench"):
+        for path in python_files(folder):
+            assert not any(n.split(".")[0] == "streamlit" for n in imports_of(path)), path
+
+
+def test_no_grab_bag_modules():
+    for path in ROOT.rglob("*.py"):
+        if ".venv" in path.parts:
+            continue
+        assert path.stem not in {"utils", "helpers", "misc", "common"}, path
+
+
+def test_every_workflow_key_is_documented():
+    doc = (ROOT / "docs" / "workflow.md").read_text(encoding="utf-8")
+    for key in (*WORKFLOW_KEYS, *STAGE_KEYS):
+        assert re.search(rf"`{key}`", doc), f"docs/workflow.md does not document `{key}`"
