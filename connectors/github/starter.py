@@ -1,0 +1,194 @@
+"""`flowdeck init github`: read the board's own statuses from GitHub and write a starter
+`flowdeck.toml` (the source table and one stage per status, in the board's order)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from connectors.config import config_from_table
+from connectors.github.client import GithubClient, github_failures
+from connectors.github.fetch import board_project
+from connectors.github.history import NO_STATUS, REMOVED
+from connectors.github.queries import BOARD_QUERY
+from connectors.github.settings import DEFAULT_API_URL, GithubSettings
+from metrics.errors import ConfigError, FlowdeckError
+from metrics.workflow import normalize_status
+
+
+@dataclass(frozen=True)
+class Board:
+    """What GitHub says the flow looks like: statuses in order, and where they came from."""
+
+    statuses: tuple[str, ...]
+    origin: str
+
+
+def read_board(client: GithubClient) -> Board:
+    settings = client.settings
+    if settings.status_from == "project":
+        with github_failures(settings, f"reading project {settings.project}"):
+            data = client.graphql(
+                BOARD_QUERY,
+                {
+                    "owner": settings.board_owner,
+                    "number": settings.project,
+                    "statusField": settings.status_field,
+                },
+            )
+        project = board_project(settings, data.get("repositoryOwner"))
+        options = tuple(o["name"] for o in project["field"]["options"])
+        if not options:
+            raise FlowdeckError(
+                f"{settings.repo}: the '{settings.status_field}' field of project "
+                f"{settings.project} has no options; add the board's columns first"
+            )
+        return Board(
+            options,
+            f"the options of the '{settings.status_field}' field of project "
+            f"{settings.project} ('{project.get('title')}') of {settings.board_owner}",
+        )
+    if settings.status_from == "labels":
+        prefix = settings.label_prefix.strip().casefold()
+        with github_failures(settings, "reading the repository's labels"):
+            repo = client.github.get_repo(settings.repo, lazy=True)
+            names = [label.name for label in repo.get_labels()]
+        found = tuple(
+            n[len(prefix) :].strip()
+            for n in names
+            if n.casefold().startswith(prefix) and n[len(prefix) :].strip()
+        )
+        if not found:
+            raise FlowdeckError(
+                f"{settings.repo}: no labels start with {settings.label_prefix!r} "
+                f"({len(names)} labels read); pass --label-prefix, or --status-from state"
+            )
+        origin = f"the labels of {settings.repo} starting with {settings.label_prefix!r}"
+        return Board(found, origin)
+    with github_failures(settings, "reading the repository"):
+        client.github.get_repo(settings.repo)  # a clear error now rather than at the first sync
+    return Board(("Open", "In progress", "Closed"), "the open/closed state of issues")
+
+
+def _q(text: str) -> str:
+    # JSON string escapes are valid TOML basic-string escapes.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def starter_toml(settings: GithubSettings, board: Board) -> str:
+    """The starter workflow file's text (checked to load before it is written)."""
+    stages: list[tuple[str, list[str]]] = []
+    seen: set[str] = set()
+    for status in board.statuses:
+        if normalize_status(status) in seen:
+            continue
+        seen.add(normalize_status(status))
+        stages.append((status, [status]))
+    extra_first: list[str] = []
+    extra_last: list[str] = []
+    discarded: list[str] = []
+    start, done = None, None
+    if settings.status_from == "project":
+        extra_first = [NO_STATUS]
+        discarded = [REMOVED]
+    elif settings.status_from == "labels":
+        extra_first, extra_last = ["Open"], ["Closed"]
+    else:
+        start, done = "In progress", "Closed"
+        if settings.items != "issues":
+            stages[1][1].append("In review")
+            stages[2][1].append("Merged")
+    for status in extra_first:
+        if normalize_status(status) not in seen:
+            stages[0][1].append(status)
+            seen.add(normalize_status(status))
+    for status in extra_last:
+        if normalize_status(status) not in seen:
+            stages[-1][1].append(status)
+            seen.add(normalize_status(status))
+    if len(stages) < 2:
+        stages.append(("Done", ["Done"]))
+
+    source = [
+        "[[sources]]",
+        f"name = {_q(settings.name)}",
+        'kind = "github"',
+        f"repo = {_q(settings.repo)}",
+        f"items = {_q(settings.items)}",
+        f"status_from = {_q(settings.status_from)}",
+    ]
+    if settings.status_from == "project":
+        source.append(f"project = {settings.project}")
+        if settings.project_owner:
+            source.append(f"project_owner = {_q(settings.project_owner)}")
+        if settings.status_field != "Status":
+            source.append(f"status_field = {_q(settings.status_field)}")
+    if settings.status_from == "labels":
+        source.append(f"label_prefix = {_q(settings.label_prefix)}")
+    source.append("blocked_labels = [" + ", ".join(_q(b) for b in settings.blocked_labels) + "]")
+    source.append(f"deployments = {_q(settings.deployments)}")
+    source += [
+        '# deployments = "releases"   # or "deployments" (with environment = "production"),',
+        '#                            # or "workflow_runs" (with workflow = "deploy.yml")',
+    ]
+    if settings.api_url != DEFAULT_API_URL:
+        source.append(f"api_url = {_q(settings.api_url)}")
+    if settings.token_env != "GITHUB_TOKEN":
+        source.append(f"token_env = {_q(settings.token_env)}")
+
+    lines = [
+        f"# Starter workflow for {settings.repo}, written by `flowdeck init github`.",
+        f"# Its stages are {board.origin}, in that order.",
+        "# Review before the first `flowdeck sync`: the stage order, `start` (the commitment",
+        "# point: work counts as in progress from there) and `done` (the delivery point), which",
+        "# stages are queues (`waiting = true`), and WIP limits. See docs/github.md.",
+        "",
+        "[workflow]",
+        'timezone = "UTC"   # your team\'s IANA time zone, e.g. "Europe/London"',
+    ]
+    if start:
+        lines.append(f"start = {_q(start)}")
+    else:
+        lines.append(f"# start = {_q(stages[1][0])}   (default: the second stage)")
+    if done:
+        lines.append(f"done = {_q(done)}")
+    else:
+        lines.append(f"# done = {_q(stages[-1][0])}   (default: the last stage)")
+    if discarded:
+        lines.append("discarded = [" + ", ".join(_q(d) for d in discarded) + "]")
+    if settings.status_from == "labels":
+        lines.append("# GitHub lists labels alphabetically: put the stages in flow order.")
+    for name, statuses in stages:
+        lines += ["", "[[workflow.stages]]", f"name = {_q(name)}"]
+        if statuses != [name]:
+            lines.append("statuses = [" + ", ".join(_q(s) for s in statuses) + "]")
+        lines.append("# wip_limit = 5")
+    lines += ["", *source, ""]
+    text = "\n".join(lines)
+    try:
+        config_from_table(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, ConfigError) as exc:  # a board we cannot express
+        raise FlowdeckError(f"cannot write a starter workflow for {settings.repo}: {exc}") from None
+    return text
+
+
+def write_new_file(path: Path, text: str, force: bool) -> None:
+    """Write `text` to `path` whole (a temporary file renamed into place), never over an
+    existing file unless `force`."""
+    if path.exists() and not force:
+        raise FlowdeckError(f"{path} already exists; pass --force to overwrite it")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise FlowdeckError(f"{path}: folder {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
