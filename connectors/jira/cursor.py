@@ -1,0 +1,61 @@
+"""The incremental cursor and the JQL that resumes from it.
+
+The cursor Flowdeck stores is an ISO 8601 UTC time: the site's clock when the last sync began.
+JQL only takes `"yyyy/MM/dd HH:mm"` read in the Jira user's own time zone, at minute precision,
+so the clause is written in that zone, rounded down to the minute and moved back by an overlap;
+the issues fetched twice are deduplicated by key (and their histories by id).
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+
+from metrics.errors import ConfigError
+
+_ORDER_BY = re.compile(r"\border\s+by\b.*$", re.IGNORECASE | re.DOTALL)
+
+
+def parse_cursor(since: str | None) -> pd.Timestamp | None:
+    if since is None or not since.strip():
+        return None
+    try:
+        stamp = pd.Timestamp(since)
+    except ValueError:
+        raise ConfigError(f"jira: stored cursor {since!r} is not an ISO 8601 time") from None
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def format_cursor(stamp: pd.Timestamp) -> str:
+    return stamp.tz_convert("UTC").isoformat()
+
+
+def user_zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def updated_clause(since: pd.Timestamp, zone: ZoneInfo, overlap_minutes: int) -> str:
+    local = (since - pd.Timedelta(minutes=overlap_minutes)).tz_convert(zone).floor("min")
+    return f'updated >= "{local.strftime("%Y/%m/%d %H:%M")}"'
+
+
+def without_order_by(jql: str) -> str:
+    return _ORDER_BY.sub("", jql).strip()
+
+
+def compose_jql(base: str, *clauses: str, order_by: str | None = "key ASC") -> str:
+    """`(base) AND clause...` in an order that updates during paging cannot change."""
+    parts = [f"({without_order_by(base)})" if without_order_by(base) else ""]
+    parts += [c for c in clauses if c]
+    jql = " AND ".join(p for p in parts if p)
+    return f"{jql} ORDER BY {order_by}" if order_by else jql
+
+
+def parse_jira_time(values) -> pd.Series:
+    """Jira's `2024-03-01T09:00:00.000+0100` (offset always present) as UTC timestamps."""
+    return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
