@@ -1,0 +1,1092 @@
+"""The embedded SQLite store that connectors write into and everything else reads from.
+
+One file (default `.flowdeck/flowdeck.db` beside the workflow file), WAL mode so that readers
+never block a sync and never see half of one, foreign keys on. The schema carries a version
+(`PRAGMA user_version`); ordered migrations bring an older store up to date on open, and a store
+written by a newer Flowdeck is refused rather than silently downgraded.
+
+Layout, chosen so that reading a million events is one bulk scan of integers:
+- `items` has an integer `id` that `events.item` refers to; the text `item_id` is looked up once
+  per item, not once per event. Raw statuses live once in `statuses`; `events.kind` is 0/1/2 for
+  status/blocked/unblocked. Times are integer UTC nanoseconds.
+- An event's key is (item, changed_at, kind, status, occurrence), `occurrence` counting identical
+  events of one item at one instant within one fetched chunk. Re-fetching the same history (the
+  closed range at a sync's boundary) therefore updates rows instead of duplicating them, and a
+  genuine A -> B -> A at one instant keeps its three events.
+- Every row carries `synced`, the data version of the write that last saw it, so a write that
+  replaces a source's data (a full sync, a CSV file) can delete exactly the rows it no longer
+  contains, in the same transaction.
+
+Writes go through `SourceWriter`: chunks are staged in temporary tables (no lock on the store
+while a connector is still fetching), then merged, swept and the cursor advanced in a single
+`BEGIN IMMEDIATE` transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from metrics.errors import FlowdeckError, InputError
+from metrics.frames import (
+    EVENT_KINDS,
+    FlowData,
+    conform_deployments,
+    conform_events,
+    conform_items,
+    empty_shipped,
+)
+
+if TYPE_CHECKING:
+    from connectors.config import Config
+
+DEFAULT_DIR = ".flowdeck"
+DEFAULT_NAME = "flowdeck.db"
+ENV_VAR = "FLOWDECK_DB"
+TABLES = ("items", "events", "deployments", "shipped")
+
+_KIND_CODE = {kind: code for code, kind in enumerate(EVENT_KINDS)}
+#: Items per batch when reading events (see `_event_columns`).
+_READ_BATCH_ITEMS = 10_000
+
+
+def _script(conn: sqlite3.Connection, script: str) -> None:
+    # Not `executescript`: it commits any open transaction first, which would break the
+    # all-or-nothing migration. These scripts hold no `;` inside literals.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _migration_1(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO meta (key, value) VALUES ('data_version', 0);
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            cursor TEXT,
+            last_sync_at INTEGER,
+            last_result TEXT NOT NULL DEFAULT 'never',
+            last_error TEXT
+        );
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            item_id TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL REFERENCES sources(name) ON DELETE CASCADE,
+            title TEXT NOT NULL DEFAULT '',
+            type TEXT NOT NULL DEFAULT '',
+            labels TEXT NOT NULL DEFAULT '',
+            url TEXT NOT NULL DEFAULT '',
+            lines_changed INTEGER,
+            synced INTEGER NOT NULL
+        );
+        CREATE INDEX items_source ON items (source);
+        CREATE TABLE statuses (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+        CREATE TABLE events (
+            item INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            changed_at INTEGER NOT NULL,
+            kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),
+            status INTEGER NOT NULL REFERENCES statuses(id),
+            occurrence INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            synced INTEGER NOT NULL,
+            PRIMARY KEY (item, changed_at, kind, status, occurrence)
+        ) WITHOUT ROWID;
+        CREATE TABLE deployments (
+            deploy_id TEXT PRIMARY KEY,
+            source TEXT NOT NULL REFERENCES sources(name) ON DELETE CASCADE,
+            deployed_at INTEGER NOT NULL,
+            environment TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('success', 'failure')),
+            version TEXT NOT NULL DEFAULT '',
+            synced INTEGER NOT NULL
+        );
+        CREATE INDEX deployments_source ON deployments (source);
+        CREATE TABLE shipped (
+            deploy_id TEXT NOT NULL REFERENCES deployments(deploy_id) ON DELETE CASCADE,
+            item_id TEXT NOT NULL,
+            synced INTEGER NOT NULL,
+            PRIMARY KEY (deploy_id, item_id)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+def _migration_2(conn: sqlite3.Connection) -> None:
+    # The dashboard's own writes (WIP-limit history) and the per-source data-quality counts.
+    _script(
+        conn,
+        """
+        CREATE TABLE wip_limit_changes (
+            id INTEGER PRIMARY KEY,
+            stage TEXT NOT NULL,
+            old_limit INTEGER,
+            new_limit INTEGER,
+            changed_at INTEGER NOT NULL,
+            who TEXT NOT NULL DEFAULT '',
+            why TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE quality (
+            source TEXT NOT NULL REFERENCES sources(name) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (source, key)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+#: Ordered migrations: MIGRATIONS[i] takes a store from version i to version i + 1. Never edit
+#: a released migration; append a new one.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migration_1, _migration_2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def resolve_db_path(config: Config | None, db: str | os.PathLike | None) -> Path:
+    """Where the store lives: `--db`, else `$FLOWDECK_DB`, else `.flowdeck/flowdeck.db` beside
+    the workflow file, else in the working directory."""
+    if db is not None and str(db).strip():
+        return Path(db).expanduser()
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return Path(env).expanduser()
+    base = config.directory if config is not None else Path.cwd()
+    return base / DEFAULT_DIR / DEFAULT_NAME
+
+
+def _fresh_hint(path: Path) -> str:
+    return f"pass --db PATH to use another store, or move {path} away to start a fresh one"
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> FlowdeckError:
+    """A SQLite failure as a one-line message that names the file and what to do."""
+    text = str(exc)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return FlowdeckError(
+            f"{path}: the store is locked by another process (a sync or import still running?); "
+            "try again when it has finished"
+        )
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return FlowdeckError(
+            f"{path}: not a Flowdeck store or damaged ({text}); {_fresh_hint(path)}"
+        )
+    if "readonly" in low or "read-only" in low or "unable to open" in low or "i/o" in low:
+        return FlowdeckError(
+            f"{path}: cannot open the store for writing ({text}); the store needs to write the "
+            f"file and its -wal and -shm journals in {path.parent}; pass --db PATH elsewhere"
+        )
+    if "disk is full" in low:
+        return FlowdeckError(f"{path}: the disk is full ({text})")
+    return FlowdeckError(f"{path}: store error: {text}")
+
+
+def _now_ns() -> int:
+    return pd.Timestamp.now(tz="UTC").value
+
+
+def _to_ns(values: pd.Series, what: str) -> np.ndarray:
+    """UTC nanoseconds of a tz-aware (or naive = UTC) time column; NaT is refused."""
+    times = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
+    if times.hasnans:
+        raise InputError(f"{what}: a time is missing")
+    return times.as_unit("ns").asi8
+
+
+def _times(ns: np.ndarray) -> pd.Series:
+    return pd.Series(pd.DatetimeIndex(ns.astype("int64").view("datetime64[ns]"), tz="UTC"))
+
+
+def _text(values: np.ndarray | list) -> pd.Series:
+    # The same text dtype the conform_* helpers give, so frames from the store and from a CSV
+    # file are interchangeable.
+    return pd.Series(values, dtype=str)
+
+
+def _take(values: Any, positions: np.ndarray) -> pd.Series:
+    """`values[positions]` as a text column, built from the distinct values (fast and small)."""
+    return pd.Series(pd.Index(values, dtype=str).take(positions))
+
+
+def _event_columns(
+    conn: sqlite3.Connection, item_refs: pd.Series, where: str
+) -> tuple[np.ndarray, ...]:
+    """The events' item, changed_at, kind, status and seq as int64 arrays.
+
+    Each column of a batch of items comes back as ONE text of comma-separated integers
+    (group_concat), parsed by numpy: about twice as fast as a row tuple per event, and no
+    Python object per value. Every aggregate of one query sees the rows in the same order, so
+    the five columns stay aligned. Batches of items keep each text far below SQLite's string
+    limit.
+    """
+    query = (
+        "SELECT group_concat(item), group_concat(changed_at), group_concat(kind), "
+        "group_concat(status), group_concat(seq) FROM events WHERE item BETWEEN ? AND ?"
+    )
+    refs = np.sort(item_refs.to_numpy(dtype=np.int64))
+    parts: list[list[np.ndarray]] = [[] for _ in range(5)]
+    for start in range(0, len(refs), _READ_BATCH_ITEMS):
+        low, high = int(refs[start]), int(refs[min(start + _READ_BATCH_ITEMS, len(refs)) - 1])
+        row = conn.execute(query, (low, high)).fetchone()
+        if row[0] is None:
+            continue
+        for column, text in zip(parts, row, strict=True):
+            column.append(np.fromstring(text, dtype=np.int64, sep=","))
+    columns = [np.concatenate(c) if c else np.empty(0, dtype=np.int64) for c in parts]
+    if where and len(columns[0]):
+        # Reading some sources: the id ranges above may hold other sources' items too. Dropping
+        # them here is faster than a per-row `IN (subquery)` in SQLite.
+        wanted = np.zeros(int(max(refs.max(), columns[0].max())) + 1, dtype=bool)
+        wanted[refs] = True
+        keep = wanted[columns[0]]
+        columns = [c[keep] for c in columns]
+    return tuple(columns)
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+
+
+@dataclass(frozen=True)
+class WriteCounts:
+    """What one write did to each table of its source."""
+
+    items: TableCounts = field(default_factory=TableCounts)
+    events: TableCounts = field(default_factory=TableCounts)
+    deployments: TableCounts = field(default_factory=TableCounts)
+    shipped: TableCounts = field(default_factory=TableCounts)
+
+
+class Store:
+    """An open store. Use as a context manager, or call `close()`.
+
+    One connection, guarded by a lock so that a store kept by a long-lived process (the
+    dashboard) can be used from several threads, one call at a time.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = threading.RLock()
+        self._writing = False
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _guard(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from None
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: every select inside sees the same committed state."""
+        with self._guard() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; the write lock is taken up front (waiting up to the busy
+        timeout), so it never fails half-way for want of it."""
+        with self._guard() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        with self._guard() as conn:
+            return conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def data_version(self) -> int:
+        """A number that changes whenever a write (sync, import, WIP-limit change) commits."""
+        with self._guard() as conn:
+            return _data_version(conn)
+
+    def source_names(self) -> list[str]:
+        with self._guard() as conn:
+            return [r[0] for r in conn.execute("SELECT name FROM sources ORDER BY name")]
+
+    def source_cursor(self, name: str) -> str | None:
+        with self._guard() as conn:
+            row = conn.execute("SELECT cursor FROM sources WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def source_kind(self, name: str) -> str | None:
+        with self._guard() as conn:
+            row = conn.execute("SELECT kind FROM sources WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def read_flow_data(self, sources: list[str] | None = None) -> FlowData:
+        """The whole store (or the named sources) as the canonical frames, from one snapshot."""
+        with self._read() as conn:
+            where, params = "", ()
+            if sources is not None:
+                known = {r[0] for r in conn.execute("SELECT name FROM sources")}
+                missing = [s for s in sources if s not in known]
+                if missing:
+                    have = ", ".join(f"'{s}'" for s in sorted(known)) or "none"
+                    raise FlowdeckError(
+                        f"{self.path}: no source '{missing[0]}' in the store (sources: {have})"
+                    )
+                marks = ",".join("?" * len(sources))
+                where, params = f" WHERE source IN ({marks})", tuple(sources)
+            items = self._read_items(conn, where, params)
+            events = self._read_events(conn, items, where)
+            deployments, shipped = self._read_deployments(conn, where, params)
+        items_frame = items.drop(columns="_ref")
+        return FlowData(items=items_frame, events=events, deployments=deployments, shipped=shipped)
+
+    @staticmethod
+    def _read_items(conn: sqlite3.Connection, where: str, params: tuple) -> pd.DataFrame:
+        rows = conn.execute(
+            "SELECT id, item_id, title, type, labels, url, source, lines_changed FROM items"
+            f"{where} ORDER BY id",
+            params,
+        ).fetchall()
+        cols = ["_ref", "item_id", "title", "type", "labels", "url", "source", "lines_changed"]
+        raw = pd.DataFrame.from_records(rows, columns=cols)
+        frame = conform_items(raw)
+        frame.insert(0, "_ref", raw["_ref"].astype("int64"))
+        return frame
+
+    @staticmethod
+    def _read_events(conn: sqlite3.Connection, items: pd.DataFrame, where: str) -> pd.DataFrame:
+        refs, changed, kinds, status_ids, seq = _event_columns(conn, items["_ref"], where)
+        # Rows come in key order (item, time, kind, status); events of one item at one instant
+        # apply in `seq` order, so re-sort when that differs (or the scan order was unusual).
+        same_item = refs[1:] == refs[:-1]
+        in_order = np.all(refs[1:] >= refs[:-1]) and np.all(
+            ~same_item | (changed[1:] > changed[:-1])
+            | ((changed[1:] == changed[:-1]) & (seq[1:] >= seq[:-1]))
+        )  # fmt: skip
+        if not in_order:
+            order = np.lexsort((seq, changed, refs))
+            refs, changed, kinds, status_ids, seq = (
+                a[order] for a in (refs, changed, kinds, status_ids, seq)
+            )
+        # Text columns by position into their distinct values: one string per item or status,
+        # not one per event.
+        item_refs = items["_ref"].to_numpy()
+        item_pos = np.zeros(int(item_refs.max()) + 1 if len(item_refs) else 1, dtype=np.int64)
+        item_pos[item_refs] = np.arange(len(item_refs))
+        statuses = conn.execute("SELECT id, name FROM statuses ORDER BY id").fetchall()
+        status_pos = np.zeros(max((r[0] for r in statuses), default=0) + 1, dtype=np.int64)
+        status_pos[[r[0] for r in statuses]] = np.arange(len(statuses))
+        return pd.DataFrame(
+            {
+                "item_id": _take(items["item_id"], item_pos[refs]),
+                "changed_at": _times(changed),
+                "event": _take(list(EVENT_KINDS), kinds),
+                "status": _take([r[1] for r in statuses], status_pos[status_ids]),
+                "seq": pd.Series(seq, dtype="int64"),
+            }
+        )
+
+    @staticmethod
+    def _read_deployments(
+        conn: sqlite3.Connection, where: str, params: tuple
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        rows = conn.execute(
+            "SELECT deploy_id, deployed_at, environment, status, version, source FROM deployments"
+            f"{where} ORDER BY deployed_at, deploy_id",
+            params,
+        ).fetchall()
+        cols = ["deploy_id", "deployed_at", "environment", "status", "version", "source"]
+        raw = pd.DataFrame.from_records(rows, columns=cols)
+        raw["deployed_at"] = _times(raw["deployed_at"].to_numpy(dtype=np.int64))
+        deployments = conform_deployments(raw)
+        deployments["deployed_at"] = deployments["deployed_at"].dt.as_unit("ns")
+        query = "SELECT deploy_id, item_id FROM shipped"
+        if where:
+            query += f" WHERE deploy_id IN (SELECT deploy_id FROM deployments{where})"
+        shipped_rows = conn.execute(query + " ORDER BY deploy_id, item_id", params).fetchall()
+        if shipped_rows:
+            arr = np.array(shipped_rows, dtype=object)
+            shipped = pd.DataFrame({"deploy_id": _text(arr[:, 0]), "item_id": _text(arr[:, 1])})
+        else:
+            shipped = empty_shipped()
+        return deployments, shipped
+
+    def sources_status(self) -> pd.DataFrame:
+        """One row per source: name, kind, last_sync_at, last_result, last_error, cursor, and
+        how many items, events and deployments it holds."""
+        with self._read() as conn:
+            rows = conn.execute(
+                """
+                SELECT s.name, s.kind, s.last_sync_at, s.last_result, s.last_error, s.cursor,
+                    (SELECT count(*) FROM items i WHERE i.source = s.name),
+                    (SELECT count(*) FROM events e JOIN items i ON e.item = i.id
+                        WHERE i.source = s.name),
+                    (SELECT count(*) FROM deployments d WHERE d.source = s.name)
+                FROM sources s ORDER BY s.name
+                """
+            ).fetchall()
+        cols = ["name", "kind", "last_sync_at", "last_result", "last_error", "cursor"]
+        frame = pd.DataFrame.from_records(rows, columns=[*cols, "items", "events", "deployments"])
+        frame["last_sync_at"] = pd.to_datetime(
+            frame["last_sync_at"].astype("Int64"), unit="ns", utc=True
+        )
+        for col in ("items", "events", "deployments"):
+            frame[col] = frame[col].astype("int64")
+        return frame
+
+    def quality(self) -> pd.DataFrame:
+        """Data-quality counts per source (from each source's last sync): source, key, count."""
+        with self._guard() as conn:
+            rows = conn.execute(
+                "SELECT source, key, count FROM quality ORDER BY source, key"
+            ).fetchall()
+        frame = pd.DataFrame.from_records(rows, columns=["source", "key", "count"])
+        return frame.astype({"count": "int64"})
+
+    def wip_limit_changes(self) -> pd.DataFrame:
+        """The history of WIP-limit changes, oldest first: stage, old_limit, new_limit,
+        changed_at (UTC), who, why."""
+        with self._guard() as conn:
+            rows = conn.execute(
+                "SELECT stage, old_limit, new_limit, changed_at, who, why "
+                "FROM wip_limit_changes ORDER BY changed_at, id"
+            ).fetchall()
+        cols = ["stage", "old_limit", "new_limit", "changed_at", "who", "why"]
+        frame = pd.DataFrame.from_records(rows, columns=cols)
+        frame["changed_at"] = _times(frame["changed_at"].to_numpy(dtype=np.int64))
+        for col in ("old_limit", "new_limit"):
+            frame[col] = frame[col].astype("Int64")
+        return frame
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def record_wip_limit_change(
+        self,
+        stage: str,
+        old: int | None,
+        new: int | None,
+        changed_at: datetime | pd.Timestamp | str | None = None,
+        who: str = "",
+        why: str = "",
+    ) -> None:
+        """Append one WIP-limit change (a limit of None means "no limit"). A naive
+        `changed_at` is taken as UTC; None means now."""
+        if not isinstance(stage, str) or not stage.strip():
+            raise InputError("WIP-limit change: the stage name is empty")
+        for label, value in (("old", old), ("new", new)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise InputError(f"WIP-limit change: {label} limit {value!r} is not an integer")
+            if value is not None and value < 1:
+                raise InputError(f"WIP-limit change: {label} limit {value} must be >= 1")
+        when = _now_ns() if changed_at is None else _timestamp_ns(changed_at)
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO wip_limit_changes (stage, old_limit, new_limit, changed_at, who, why)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (stage, old, new, when, who or "", why or ""),
+            )
+            _bump_version(conn)
+
+    def record_failure(self, name: str, kind: str, error: str) -> None:
+        """Note a failed sync of a source (its data and cursor stay as they were)."""
+        with self._write() as conn:
+            _ensure_source(conn, name, kind, self.path)
+            conn.execute(
+                "UPDATE sources SET last_sync_at = ?, last_result = 'failed', last_error = ? "
+                "WHERE name = ?",
+                (_now_ns(), error, name),
+            )
+            _bump_version(conn)
+
+    def writer(self, name: str, kind: str) -> SourceWriter:
+        """A staging area for one source's chunks; nothing reaches the store before
+        `SourceWriter.commit`. One writer at a time per open store (they share its staging
+        tables)."""
+        with self._lock:
+            if self._writing:
+                raise RuntimeError("this store already has an open writer")
+            self._writing = True
+        try:
+            return SourceWriter(self, name, kind)
+        except BaseException:
+            self._writing = False
+            raise
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    # A failed statement may already have ended the transaction; never mask its error.
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def _timestamp_ns(value: Any) -> int:
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise InputError(f"{value!r} is not a date-time") from None
+    if stamp is pd.NaT:
+        raise InputError("a date-time is missing")
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.as_unit("ns").value
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0]
+
+
+def _bump_version(conn: sqlite3.Connection) -> int:
+    conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+    return _data_version(conn)
+
+
+def _ensure_source(conn: sqlite3.Connection, name: str, kind: str, path: Path) -> None:
+    row = conn.execute("SELECT kind FROM sources WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        conn.execute("INSERT INTO sources (name, kind) VALUES (?, ?)", (name, kind))
+    elif row[0] != kind:
+        raise FlowdeckError(
+            f"{path}: source '{name}' in the store holds {row[0]} data, not {kind}; "
+            f"give the {kind} source another name, or {_fresh_hint(path)}"
+        )
+
+
+class SourceWriter:
+    """Collects one source's chunks, then writes them in one transaction.
+
+    Chunks are staged in temporary tables (the store itself is not locked while the connector
+    fetches). `commit` upserts every row by key, optionally deletes the rows of the `replace`d
+    tables that this write did not contain, stores the quality counts and advances the cursor,
+    all in one `BEGIN IMMEDIATE` transaction: a crash at any moment leaves either the old or
+    the new state.
+    """
+
+    def __init__(self, store: Store, name: str, kind: str) -> None:
+        self._store = store
+        self.name = name
+        self.kind = kind
+        self.cursor: str | None = None
+        self.quality: dict[str, int] = {}
+        self.chunks = 0
+        self.rows = 0
+        with store._guard() as conn:
+            _script(
+                conn,
+                """
+                DROP TABLE IF EXISTS temp.stage_items;
+                DROP TABLE IF EXISTS temp.stage_events;
+                DROP TABLE IF EXISTS temp.stage_deployments;
+                DROP TABLE IF EXISTS temp.stage_shipped;
+                CREATE TEMP TABLE stage_items (
+                    item_id TEXT PRIMARY KEY, title TEXT, type TEXT, labels TEXT, url TEXT,
+                    lines_changed INTEGER
+                ) WITHOUT ROWID;
+                CREATE TEMP TABLE stage_events (
+                    item_id TEXT, changed_at INTEGER, kind INTEGER, status TEXT,
+                    occurrence INTEGER, seq INTEGER,
+                    PRIMARY KEY (item_id, changed_at, kind, status, occurrence)
+                ) WITHOUT ROWID;
+                CREATE TEMP TABLE stage_deployments (
+                    deploy_id TEXT PRIMARY KEY, deployed_at INTEGER, environment TEXT,
+                    status TEXT, version TEXT
+                ) WITHOUT ROWID;
+                CREATE TEMP TABLE stage_shipped (
+                    deploy_id TEXT, item_id TEXT, PRIMARY KEY (deploy_id, item_id)
+                ) WITHOUT ROWID;
+                """,
+            )
+
+    def add(self, chunk: Any) -> None:
+        """Stage one chunk (anything with the four frames; `cursor` and `quality` optional).
+        Later chunks win over earlier ones for the same key."""
+        where = f"source '{self.name}'"
+        items = conform_items(chunk.items) if len(chunk.items) else None
+        events = conform_events(chunk.events) if len(chunk.events) else None
+        deployments = conform_deployments(chunk.deployments) if len(chunk.deployments) else None
+        shipped = chunk.shipped if len(chunk.shipped) else None
+        staged: list[tuple[str, list]] = []
+        if items is not None:
+            if items["item_id"].str.strip().eq("").any():
+                raise InputError(f"{where}: an item has an empty item_id")
+            lines = items["lines_changed"].astype(object).where(items["lines_changed"].notna())
+            rows = zip(
+                items["item_id"].tolist(),
+                items["title"].tolist(),
+                items["type"].tolist(),
+                items["labels"].tolist(),
+                items["url"].tolist(),
+                [None if pd.isna(v) else int(v) for v in lines],
+                strict=True,
+            )
+            staged.append(("INSERT OR REPLACE INTO temp.stage_items VALUES (?,?,?,?,?,?)", rows))
+        if events is not None:
+            staged.append(
+                (
+                    "INSERT OR REPLACE INTO temp.stage_events VALUES (?,?,?,?,?,?)",
+                    _event_rows(events, where),
+                )
+            )
+        if deployments is not None:
+            rows = zip(
+                deployments["deploy_id"].tolist(),
+                _to_ns(deployments["deployed_at"], f"{where}: deployed_at").tolist(),
+                deployments["environment"].tolist(),
+                deployments["status"].tolist(),
+                deployments["version"].tolist(),
+                strict=True,
+            )
+            bad = ~deployments["status"].isin(["success", "failure"])
+            if bad.any():
+                raise InputError(
+                    f"{where}: deployment status {deployments['status'][bad].iloc[0]!r} is not "
+                    "'success' or 'failure'"
+                )
+            staged.append(
+                ("INSERT OR REPLACE INTO temp.stage_deployments VALUES (?,?,?,?,?)", rows)
+            )
+        if shipped is not None:
+            rows = zip(
+                shipped["deploy_id"].astype(str).tolist(),
+                shipped["item_id"].astype(str).tolist(),
+                strict=True,
+            )
+            staged.append(("INSERT OR IGNORE INTO temp.stage_shipped VALUES (?,?)", rows))
+        with self._store._guard() as conn:
+            conn.execute("BEGIN")
+            try:
+                for sql, rows in staged:
+                    conn.executemany(sql, rows)
+            except BaseException:
+                _rollback(conn)
+                raise
+            conn.execute("COMMIT")
+        cursor = getattr(chunk, "cursor", None)
+        if cursor is not None:
+            self.cursor = str(cursor)
+        for key, count in (getattr(chunk, "quality", None) or {}).items():
+            self.quality[key] = self.quality.get(key, 0) + int(count)
+        self.chunks += 1
+        self.rows += len(chunk.items) + len(chunk.events) + len(chunk.deployments)
+
+    def discard(self) -> None:
+        """Drop what was staged (commit does this too); the store can then have a new writer."""
+        try:
+            with self._store._guard() as conn:
+                _drop_stage(conn)
+        finally:
+            self._store._writing = False
+
+    def commit(
+        self,
+        replace: Iterable[str] = (),
+        result: str = "ok",
+        keep_quality: bool = False,
+        clear_cursor: bool = False,
+    ) -> WriteCounts:
+        """Merge everything staged into the store in one transaction and return the counts.
+
+        `replace`: the tables (of `TABLES`) whose rows of this source are exactly what was
+        staged; rows of those tables not staged are deleted. `keep_quality`: leave the stored
+        quality counts alone (a write that fetched nothing says nothing about quality).
+        `clear_cursor`: forget the cursor, so that the next sync fetches everything (an import
+        has replaced what the last sync wrote).
+        """
+        replace = set(replace)
+        unknown = replace - set(TABLES)
+        if unknown:
+            raise ValueError(f"unknown tables {sorted(unknown)}")
+        store, name, path = self._store, self.name, self._store.path
+        try:
+            with store._write() as conn:
+                _ensure_source(conn, name, self.kind, path)
+                gen = _bump_version(conn)
+                _check_owner(conn, name, path)
+                items = _merge_items(conn, name, gen)
+                events = _merge_events(conn, name, gen)
+                deployments = _merge_deployments(conn, name, gen)
+                shipped = _merge_shipped(conn, gen, path)
+                removed = _sweep(conn, name, gen, replace)
+                if not keep_quality:
+                    conn.execute("DELETE FROM quality WHERE source = ?", (name,))
+                    conn.executemany(
+                        "INSERT INTO quality (source, key, count) VALUES (?, ?, ?)",
+                        [(name, k, v) for k, v in sorted(self.quality.items()) if v],
+                    )
+                if clear_cursor or self.cursor is not None:
+                    new_cursor = None if clear_cursor else self.cursor
+                    conn.execute("UPDATE sources SET cursor = ? WHERE name = ?", (new_cursor, name))
+                conn.execute(
+                    "UPDATE sources SET last_sync_at = ?, last_result = ?, last_error = NULL "
+                    "WHERE name = ?",
+                    (_now_ns(), result, name),
+                )
+        finally:
+            self.discard()
+        return WriteCounts(
+            items=TableCounts(*items, removed["items"]),
+            events=TableCounts(*events, removed["events"]),
+            deployments=TableCounts(*deployments, removed["deployments"]),
+            shipped=TableCounts(*shipped, removed["shipped"]),
+        )
+
+
+def _event_rows(events: pd.DataFrame, where: str) -> Iterator[tuple]:
+    unknown = ~events["event"].isin(EVENT_KINDS)
+    if unknown.any():
+        raise InputError(f"{where}: event kind {events['event'][unknown].iloc[0]!r} is unknown")
+    if events["item_id"].str.strip().eq("").any():
+        raise InputError(f"{where}: an event has an empty item_id")
+    frame = pd.DataFrame(
+        {
+            "item_id": events["item_id"],
+            "changed_at": _to_ns(events["changed_at"], f"{where}: changed_at"),
+            "kind": events["event"].map(_KIND_CODE).astype("int64"),
+            "status": events["status"],
+            "seq": events["seq"].astype("int64"),
+        }
+    )
+    frame = frame.sort_values(["item_id", "changed_at", "seq"], kind="stable")
+    key = ["item_id", "changed_at", "kind", "status"]
+    frame["occurrence"] = frame.groupby(key, sort=False).cumcount()
+    return zip(
+        frame["item_id"].tolist(),
+        frame["changed_at"].tolist(),
+        frame["kind"].tolist(),
+        frame["status"].tolist(),
+        frame["occurrence"].tolist(),
+        frame["seq"].tolist(),
+        strict=True,
+    )
+
+
+def _drop_stage(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+        DROP TABLE IF EXISTS temp.stage_items;
+        DROP TABLE IF EXISTS temp.stage_events;
+        DROP TABLE IF EXISTS temp.stage_events_resolved;
+        DROP TABLE IF EXISTS temp.stage_deployments;
+        DROP TABLE IF EXISTS temp.stage_shipped;
+        """,
+    )
+
+
+def _check_owner(conn: sqlite3.Connection, name: str, path: Path) -> None:
+    """Ids are namespaced by source, so an id already held by another source is a bug in a
+    connector or a mistaken import: refuse it rather than move the row between sources."""
+    checks = (
+        (
+            "item",
+            "SELECT s.item_id, i.source FROM temp.stage_items s JOIN items i "
+            "ON i.item_id = s.item_id WHERE i.source != ? LIMIT 1",
+        ),
+        (
+            "item",
+            "SELECT s.item_id, i.source FROM temp.stage_events s JOIN items i "
+            "ON i.item_id = s.item_id WHERE i.source != ? LIMIT 1",
+        ),
+        (
+            "deployment",
+            "SELECT s.deploy_id, d.source FROM temp.stage_deployments s JOIN "
+            "deployments d ON d.deploy_id = s.deploy_id WHERE d.source != ? LIMIT 1",
+        ),
+    )
+    for what, sql in checks:
+        row = conn.execute(sql, (name,)).fetchone()
+        if row is not None:
+            raise FlowdeckError(
+                f"{path}: {what} '{row[0]}' from source '{name}' already belongs to source "
+                f"'{row[1]}'; ids must be namespaced by source"
+            )
+
+
+def _merge_items(conn: sqlite3.Connection, name: str, gen: int) -> tuple[int, int]:
+    before = _count(conn, "SELECT count(*) FROM items WHERE source = ?", (name,))
+    updated = _count(
+        conn,
+        "SELECT count(*) FROM temp.stage_items s JOIN items i ON i.item_id = s.item_id "
+        "WHERE s.title IS NOT i.title OR s.type IS NOT i.type OR s.labels IS NOT i.labels "
+        "OR s.url IS NOT i.url OR s.lines_changed IS NOT i.lines_changed",
+    )
+    conn.execute(
+        "INSERT INTO items (item_id, source, title, type, labels, url, lines_changed, synced) "
+        "SELECT item_id, ?, title, type, labels, url, lines_changed, ? FROM temp.stage_items "
+        "WHERE true ON CONFLICT (item_id) DO UPDATE SET title = excluded.title, "
+        "type = excluded.type, labels = excluded.labels, url = excluded.url, "
+        "lines_changed = excluded.lines_changed, synced = excluded.synced",
+        (name, gen),
+    )
+    # Events may name an item the chunk did not describe (its attributes came earlier, or the
+    # source has none): keep the item, or create it bare.
+    conn.execute(
+        "INSERT INTO items (item_id, source, synced) "
+        "SELECT DISTINCT item_id, ?, ? FROM temp.stage_events WHERE true "
+        "ON CONFLICT (item_id) DO UPDATE SET synced = excluded.synced",
+        (name, gen),
+    )
+    after = _count(conn, "SELECT count(*) FROM items WHERE source = ?", (name,))
+    return after - before, updated
+
+
+def _merge_events(conn: sqlite3.Connection, name: str, gen: int) -> tuple[int, int]:
+    conn.execute(
+        "INSERT OR IGNORE INTO statuses (name) SELECT DISTINCT status FROM temp.stage_events"
+    )
+    conn.execute(
+        "CREATE TEMP TABLE stage_events_resolved AS "
+        "SELECT i.id AS item, s.changed_at, s.kind, st.id AS status, s.occurrence, s.seq "
+        "FROM temp.stage_events s JOIN items i ON i.item_id = s.item_id "
+        "JOIN statuses st ON st.name = s.status"
+    )
+    key = (
+        "e.item = r.item AND e.changed_at = r.changed_at AND e.kind = r.kind "
+        "AND e.status = r.status AND e.occurrence = r.occurrence"
+    )
+    added = _count(
+        conn,
+        f"SELECT count(*) FROM temp.stage_events_resolved r WHERE NOT EXISTS "
+        f"(SELECT 1 FROM events e WHERE {key})",
+    )
+    updated = _count(
+        conn,
+        f"SELECT count(*) FROM temp.stage_events_resolved r JOIN events e ON {key} "
+        "WHERE e.seq != r.seq",
+    )
+    conn.execute(
+        "INSERT INTO events (item, changed_at, kind, status, occurrence, seq, synced) "
+        "SELECT item, changed_at, kind, status, occurrence, seq, ? "
+        "FROM temp.stage_events_resolved WHERE true "
+        "ON CONFLICT (item, changed_at, kind, status, occurrence) DO UPDATE SET "
+        "seq = excluded.seq, synced = excluded.synced",
+        (gen,),
+    )
+    conn.execute("DROP TABLE temp.stage_events_resolved")
+    return added, updated
+
+
+def _merge_deployments(conn: sqlite3.Connection, name: str, gen: int) -> tuple[int, int]:
+    added = _count(
+        conn,
+        "SELECT count(*) FROM temp.stage_deployments s WHERE NOT EXISTS "
+        "(SELECT 1 FROM deployments d WHERE d.deploy_id = s.deploy_id)",
+    )
+    updated = _count(
+        conn,
+        "SELECT count(*) FROM temp.stage_deployments s JOIN deployments d "
+        "ON d.deploy_id = s.deploy_id WHERE s.deployed_at IS NOT d.deployed_at "
+        "OR s.environment IS NOT d.environment OR s.status IS NOT d.status "
+        "OR s.version IS NOT d.version",
+    )
+    conn.execute(
+        "INSERT INTO deployments (deploy_id, source, deployed_at, environment, status, version, "
+        "synced) SELECT deploy_id, ?, deployed_at, environment, status, version, ? "
+        "FROM temp.stage_deployments WHERE true ON CONFLICT (deploy_id) DO UPDATE SET "
+        "deployed_at = excluded.deployed_at, environment = excluded.environment, "
+        "status = excluded.status, version = excluded.version, synced = excluded.synced",
+        (name, gen),
+    )
+    return added, updated
+
+
+def _merge_shipped(conn: sqlite3.Connection, gen: int, path: Path) -> tuple[int, int]:
+    orphan = conn.execute(
+        "SELECT s.deploy_id FROM temp.stage_shipped s WHERE NOT EXISTS "
+        "(SELECT 1 FROM deployments d WHERE d.deploy_id = s.deploy_id) LIMIT 1"
+    ).fetchone()
+    if orphan is not None:
+        raise FlowdeckError(
+            f"{path}: shipped items name deployment '{orphan[0]}', which is not in the store"
+        )
+    added = _count(
+        conn,
+        "SELECT count(*) FROM temp.stage_shipped s WHERE NOT EXISTS (SELECT 1 FROM shipped x "
+        "WHERE x.deploy_id = s.deploy_id AND x.item_id = s.item_id)",
+    )
+    conn.execute(
+        "INSERT INTO shipped (deploy_id, item_id, synced) SELECT deploy_id, item_id, ? "
+        "FROM temp.stage_shipped WHERE true ON CONFLICT (deploy_id, item_id) DO UPDATE SET "
+        "synced = excluded.synced",
+        (gen,),
+    )
+    return added, 0
+
+
+def _sweep(conn: sqlite3.Connection, name: str, gen: int, replace: set[str]) -> dict[str, int]:
+    """Delete this source's rows of the replaced tables that the current write did not see.
+    Children first, so that the counts are of rows actually removed."""
+    removed = dict.fromkeys(TABLES, 0)
+    statements = (
+        (
+            "shipped",
+            "DELETE FROM shipped WHERE synced < ? AND deploy_id IN "
+            "(SELECT deploy_id FROM deployments WHERE source = ?)",
+        ),
+        (
+            "events",
+            "DELETE FROM events WHERE synced < ? AND item IN "
+            "(SELECT id FROM items WHERE source = ?)",
+        ),
+        ("deployments", "DELETE FROM deployments WHERE synced < ? AND source = ?"),
+        ("items", "DELETE FROM items WHERE synced < ? AND source = ?"),
+    )
+    for table, sql in statements:
+        if table in replace:
+            removed[table] = conn.execute(sql, (gen, name)).rowcount
+    return removed
+
+
+def _count(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> int:
+    return int(conn.execute(sql, params).fetchone()[0])
+
+
+def open_store(path: Path | str, create: bool = True, *, timeout: float = 5.0) -> Store:
+    """Open (and if needed create, then migrate) the store at `path`.
+
+    `create=False` refuses a missing file (for readers: nothing to show yet). A missing
+    `.flowdeck` directory (the default location) is created; any other missing directory is an
+    error, as is an unwritable one, a file that is not a store, a store from a newer Flowdeck
+    and a store locked for longer than `timeout` seconds.
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise FlowdeckError(
+            f"{path} is a directory; the store is a file, e.g. {path / DEFAULT_NAME}"
+        )
+    if not path.exists():
+        if not create:
+            raise FlowdeckError(
+                f"no Flowdeck store at {path}: run `flowdeck sync` or `flowdeck import` first, "
+                "or pass --db PATH"
+            )
+        _create_file(path)
+    elif not os.access(path, os.R_OK | os.W_OK):
+        raise FlowdeckError(f"{path}: cannot read and write the store file (permissions)")
+    try:
+        conn = sqlite3.connect(
+            str(path), timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as exc:
+        raise _translate(exc, path) from None
+    try:
+        _prepare(conn, path)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _translate(exc, path) from None
+    except BaseException:
+        conn.close()
+        raise
+    return Store(conn, path)
+
+
+def _create_file(path: Path) -> None:
+    parent = path.parent
+    if not parent.is_dir():
+        if parent.exists():
+            raise FlowdeckError(f"cannot create the store {path}: {parent} is not a directory")
+        if parent.name != DEFAULT_DIR or not parent.parent.is_dir():
+            raise FlowdeckError(
+                f"cannot create the store {path}: directory {parent} does not exist "
+                "(create it, or pass --db PATH)"
+            )
+        try:
+            parent.mkdir()
+            # Local data, never to be committed, whatever the project's own .gitignore says.
+            (parent / ".gitignore").write_text("# Flowdeck's local store\n*\n", encoding="utf-8")
+        except OSError as exc:
+            raise FlowdeckError(f"cannot create directory {parent}: {exc.strerror}") from None
+    try:
+        # An empty file is a valid empty SQLite database; creating it here gives a clear
+        # message for an unwritable directory (SQLite's own is only "unable to open").
+        with open(path, "xb"):
+            pass
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise FlowdeckError(
+            f"cannot create the store {path}: directory {parent} is not writable "
+            f"({exc.strerror}); pass --db PATH elsewhere"
+        ) from None
+
+
+def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise FlowdeckError(
+            f"{path}: the store was written by a newer Flowdeck (schema version {version}; this "
+            f"one knows up to {SCHEMA_VERSION}); upgrade Flowdeck, or {_fresh_hint(path)}"
+        )
+    if version == 0:
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables:
+            raise FlowdeckError(
+                f"{path}: an SQLite database but not a Flowdeck store; {_fresh_hint(path)}"
+            )
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise FlowdeckError(f"{path}: cannot switch the store to WAL mode (got {mode})")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # NORMAL in WAL mode: a crash of the process never loses a commit; only a power cut can
+    # lose the last one, and it never corrupts the file.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    if version < SCHEMA_VERSION:
+        migrate(conn, SCHEMA_VERSION)
+
+
+def migrate(conn: sqlite3.Connection, target: int) -> None:
+    """Apply the migrations from the store's version up to `target`, in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while this one waited for the lock.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, target):
+            MIGRATIONS[number](conn)
+        conn.execute(f"PRAGMA user_version = {int(target)}")
+    except BaseException:
+        _rollback(conn)
+        raise
+    conn.execute("COMMIT")
+
+
+__all__ = [
+    "Store",
+    "SourceWriter",
+    "WriteCounts",
+    "TableCounts",
+    "open_store",
+    "resolve_db_path",
+    "SCHEMA_VERSION",
+    "MIGRATIONS",
+]

@@ -1,0 +1,327 @@
+"""`flowdeck sync` and `flowdeck import`: sources into the store, one transaction per source.
+
+For each source: read its cursor, build its client, let the connector fetch from the cursor
+(a closed range: the boundary is fetched again and deduplicated by key in the store), stage every
+chunk, then write them and advance the cursor in one transaction. A source that fails is
+recorded (`last_result = failed`, `last_error`) with its previous data and cursor untouched, and
+the next source still syncs.
+
+Only one sync or import writes to a store at a time: a lock file beside the store
+(`flowdeck.db.lock`, held with an OS file lock, so a killed process never leaves it locked).
+A second one waits a few seconds, then stops with a clear message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from connectors.base import Chunk, NoProgress, Progress
+from connectors.config import Config, SourceConfig
+from connectors.csv_files import sniff_csv_kind
+from connectors.csv_source import CsvSettings, read_file
+from connectors.kinds import source_kind
+from connectors.secrets import load_secrets
+from connectors.store import TABLES, Store, WriteCounts, open_store
+from metrics.errors import ConfigError, FlowdeckError, InputError
+
+#: Kinds whose fetch always returns the source's whole data (files): every sync that fetched
+#: something replaces the source's rows. Other kinds replace only on a full sync.
+SNAPSHOT_KINDS = frozenset({"csv"})
+#: Which tables a file of each CSV kind is the whole truth for, on `flowdeck import`.
+IMPORT_TABLES = {
+    "events": ("items", "events"),
+    "stage_dates": ("items", "events"),
+    "deployments": ("deployments", "shipped"),
+}
+LOCK_WAIT = 3.0
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|_PAT\b|AUTH", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    name: str
+    kind: str
+    ok: bool
+    duration: float
+    counts: WriteCounts | None = None
+    error: str | None = None
+    chunks: int = 0
+    rows: int = 0
+    """Rows fetched: items + events + deployments over all chunks."""
+
+    def line(self) -> str:
+        """The final line of a source: what changed and how long it took."""
+        took = f"{self.duration:.1f} s"
+        if not self.ok:
+            return f"{self.name}: failed after {took}: {self.error}"
+        if self.counts is None or self.chunks == 0:
+            return f"{self.name}: no changes ({took})"
+        parts = []
+        for label, c in (
+            ("items", self.counts.items),
+            ("events", self.counts.events),
+            ("deployments", self.counts.deployments),
+        ):
+            text = f"{label} {c.added} added, {c.updated} updated"
+            if c.removed:
+                text += f", {c.removed} removed"
+            parts.append(text)
+        return f"{self.name}: {'; '.join(parts)} ({took})"
+
+
+class SyncReporter(Protocol):
+    """How `sync_sources` shows its work: a Progress per source, then its result."""
+
+    def start(self, name: str, kind: str) -> Progress: ...
+
+    def finish(self, result: SourceResult) -> None: ...
+
+
+class QuietReporter:
+    def start(self, name: str, kind: str) -> Progress:
+        return NoProgress()
+
+    def finish(self, result: SourceResult) -> None:
+        return None
+
+
+@contextmanager
+def sync_lock(store_path: Path, wait: float = LOCK_WAIT) -> Iterator[Path]:
+    """Hold the store's writer lock (waiting up to `wait` seconds) for the block."""
+    lock_path = store_path.with_name(store_path.name + ".lock")
+    try:
+        handle = open(lock_path, "a+b")  # noqa: SIM115 - held for the whole block
+    except OSError as exc:
+        raise FlowdeckError(f"cannot create the lock file {lock_path}: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + wait
+        while not _try_lock(handle):
+            if time.monotonic() >= deadline:
+                raise FlowdeckError(
+                    f"another flowdeck sync or import is writing to {store_path} (it holds "
+                    f"{lock_path.name}); wait for it to finish, then run this again"
+                )
+            time.sleep(0.1)
+        try:
+            yield lock_path
+        finally:
+            _unlock(handle)
+    finally:
+        handle.close()
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_lock(handle: Any) -> bool:
+        handle.seek(0)
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(handle: Any) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(handle: Any) -> bool:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(handle: Any) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def select_sources(config: Config, names: Sequence[str] | None) -> list[SourceConfig]:
+    if not config.sources:
+        raise ConfigError(
+            f"{config.path}: no [[sources]] to sync; add one (see docs/store.md), or load a "
+            "file with `flowdeck import FILE --source NAME`"
+        )
+    if not names:
+        return list(config.sources)
+    chosen: list[SourceConfig] = []
+    for name in names:
+        source = config.source(name)
+        if source not in chosen:
+            chosen.append(source)
+    return chosen
+
+
+def sync_sources(
+    config: Config,
+    store_path: Path,
+    names: Sequence[str] | None = None,
+    full: bool = False,
+    progress: SyncReporter | None = None,
+    *,
+    secrets: Mapping[str, str] | None = None,
+    lock_wait: float = LOCK_WAIT,
+) -> list[SourceResult]:
+    """Sync the named sources (default: all) into the store, each in its own transaction.
+
+    `full`: ignore the cursors and fetch everything; rows a source no longer has are removed.
+    A failing source is reported in its `SourceResult` and the others still sync; problems
+    with the store itself (locked, corrupt, unwritable) raise `FlowdeckError`.
+    """
+    reporter = progress or QuietReporter()
+    sources = select_sources(config, names)
+    if secrets is None:
+        secrets = load_secrets(config.directory)
+    results: list[SourceResult] = []
+    with open_store(store_path) as store, sync_lock(store.path, lock_wait):
+        for source in sources:
+            result = _sync_one(store, config, source, full, secrets, reporter)
+            results.append(result)
+            reporter.finish(result)
+    return results
+
+
+def _sync_one(
+    store: Store,
+    config: Config,
+    source: SourceConfig,
+    full: bool,
+    secrets: Mapping[str, str],
+    reporter: SyncReporter,
+) -> SourceResult:
+    began = time.monotonic()
+    progress = reporter.start(source.name, source.kind)
+    writer = None
+    try:
+        kind = source_kind(source.kind, f"source '{source.name}'")
+        settings = _bind(source.settings, config, source.name)
+        since = None if full else store.source_cursor(source.name)
+        stored_kind = store.source_kind(source.name)
+        if stored_kind is not None and stored_kind != source.kind:
+            raise FlowdeckError(
+                f"source '{source.name}' is {source.kind} in {config.path} but the store holds "
+                f"{stored_kind} data under that name; rename the source or use a fresh store"
+            )
+        client = kind.make_client(settings, secrets)
+        writer = store.writer(source.name, source.kind)
+        for chunk in kind.fetch(settings, client, since, progress):
+            writer.add(chunk)
+        progress.update(writer.rows, writer.rows or None, "writing to the store")
+        snapshot = full or since is None or source.kind in SNAPSHOT_KINDS
+        fetched = writer.chunks > 0
+        chunks, rows = writer.chunks, writer.rows
+        counts = writer.commit(
+            replace=TABLES if snapshot and fetched else (),
+            keep_quality=not fetched,
+        )
+        writer = None
+        return SourceResult(
+            source.name, source.kind, True, time.monotonic() - began, counts,
+            chunks=chunks, rows=rows,
+        )  # fmt: skip
+    except Exception as exc:  # one source failing must not stop the others
+        if writer is not None:
+            _quietly(writer.discard)
+        message = _scrub(_describe(exc), secrets)
+        try:
+            store.record_failure(source.name, source.kind, message)
+        except FlowdeckError as store_exc:
+            message += f" (and the failure could not be recorded: {store_exc})"
+        return SourceResult(source.name, source.kind, False, time.monotonic() - began, None,
+                            error=message)  # fmt: skip
+
+
+def _bind(settings: Any, config: Config, name: str) -> Any:
+    # Settings that depend on the whole configuration (a csv source's folder, time zone and
+    # name) provide `bind`; the connector protocol has no other way to receive them.
+    bind = getattr(settings, "bind", None)
+    return bind(config, name) if callable(bind) else settings
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, FlowdeckError):
+        return str(exc)
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _scrub(message: str, secrets: Mapping[str, str]) -> str:
+    """Never let a credential reach the terminal or the store through an error message."""
+    for name, value in secrets.items():
+        if _SECRET_NAME.search(name) and len(value) >= 6 and value in message:
+            message = message.replace(value, f"<{name}>")
+    return message
+
+
+def _quietly(action: Any) -> None:
+    with suppress(FlowdeckError):
+        action()
+
+
+def import_file(
+    store_path: Path,
+    file: Path,
+    source: str,
+    config: Config | None = None,
+    mapping: Mapping[str, str] | None = None,
+    *,
+    lock_wait: float = LOCK_WAIT,
+) -> tuple[str, SourceResult]:
+    """Load one event-log, stage-date or deployments CSV into source `source` of the store.
+
+    The file is the whole truth for what it holds: importing an event log replaces the source's
+    items and events, a deployments file its deployments. Returns the file's kind and the result.
+    """
+    began = time.monotonic()
+    file = Path(file)
+    if not source.strip():
+        raise InputError("--source: the source name is empty")
+    if config is not None:
+        configured = next((s for s in config.sources if s.name == source), None)
+        if configured is not None and configured.kind != "csv":
+            raise ConfigError(
+                f"source '{source}' is a {configured.kind} source in {config.path}; import the "
+                "file under another name"
+            )
+    if mapping:
+        # A column map means an event log whose header the sniffer may not recognise.
+        with suppress(InputError):
+            if sniff_csv_kind(file) == "deployments":
+                raise ConfigError(f"{file}: --map applies to event logs only, not deployments")
+        kind = "events"
+    else:
+        kind = sniff_csv_kind(file)
+    settings = CsvSettings(
+        mapping=tuple(sorted((mapping or {}).items())),
+        name=source,
+        base_dir=None,
+        workflow=config.workflow if config is not None else None,
+    )
+    data = read_file(kind, file, settings)
+    with open_store(store_path) as store, sync_lock(store.path, lock_wait):
+        writer = store.writer(source, "csv")
+        try:
+            writer.add(Chunk(data.items, data.events, data.deployments, data.shipped))
+        except BaseException:
+            _quietly(writer.discard)
+            raise
+        counts = writer.commit(
+            replace=IMPORT_TABLES[kind],
+            result=f"imported {file.name}",
+            keep_quality=True,
+            clear_cursor=True,
+        )
+    return kind, SourceResult(
+        source, "csv", True, time.monotonic() - began, counts, chunks=1,
+        rows=len(data.items) + len(data.events) + len(data.deployments),
+    )  # fmt: skip

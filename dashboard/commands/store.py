@@ -1,0 +1,200 @@
+"""`flowdeck sync`, `flowdeck import` and `flowdeck status`: filling the store and looking at it.
+
+Text that comes from sources (error messages, names) is printed as plain text, never as rich
+markup.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from connectors.config import Config, load_config
+from connectors.csv_files import parse_mapping
+from connectors.store import open_store, resolve_db_path
+from connectors.sync import SourceResult, import_file, sync_sources
+from metrics.errors import ConfigError, FlowdeckError
+
+DEFAULT_CONFIG = "flowdeck.toml"
+KIND_LABELS = {"events": "event log", "stage_dates": "stage dates", "deployments": "deployments"}
+
+
+def find_config(path: str | None) -> Config | None:
+    """--config, else ./flowdeck.toml, else None."""
+    if path is not None:
+        return load_config(path)
+    if Path(DEFAULT_CONFIG).is_file():
+        return load_config(DEFAULT_CONFIG)
+    return None
+
+
+def require_config(path: str | None) -> Config:
+    config = find_config(path)
+    if config is None:
+        raise ConfigError(
+            f"no workflow file: {DEFAULT_CONFIG} is not in this folder; pass --config PATH"
+        )
+    return config
+
+
+class _TaskProgress:
+    """One source's bar: what a connector's `Progress.update` calls land on."""
+
+    def __init__(self, bars: Progress, task: TaskID) -> None:
+        self._bars = bars
+        self._task = task
+
+    def update(self, fetched: int, total: int | None = None, note: str = "") -> None:
+        self._bars.update(self._task, completed=fetched, total=total, note=note)
+
+
+class RichReporter:
+    """A bar per source while it syncs, then its final line."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.bars = Progress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            TextColumn("{task.completed} fetched", markup=False),
+            TextColumn("{task.fields[note]}", markup=False),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            # Piped or captured output gets only the final lines, no bar frames.
+            disable=not console.is_terminal,
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> RichReporter:
+        self.bars.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bars.stop()
+
+    def start(self, name: str, kind: str) -> _TaskProgress:
+        task = self.bars.add_task(f"{name} ({kind})", total=None, note="")
+        self._tasks[name] = task
+        return _TaskProgress(self.bars, task)
+
+    def finish(self, result: SourceResult) -> None:
+        task = self._tasks.pop(result.name, None)
+        if task is not None:
+            self.bars.remove_task(task)
+        self.console.print(Text(result.line(), style=None if result.ok else "red"))
+
+
+def _console() -> Console:
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        # Piped or captured output: rich's 80 columns would fold the status table.
+        console.width = 160
+    return console
+
+
+@click.command("sync")
+@click.option(
+    "--source", "names", multiple=True, metavar="NAME", help="Sync only this source (repeatable)."
+)
+@click.option("--full", is_flag=True, help="Ignore the cursors: fetch everything again.")
+@click.option("--config", "config_path", metavar="PATH", help="Workflow file (./flowdeck.toml).")
+@click.option("--db", metavar="PATH", help="Store file (default: .flowdeck/flowdeck.db).")
+def sync_command(names: tuple[str, ...], full: bool, config_path: str | None, db: str | None):
+    """Fetch the [[sources]] of the workflow file into the store."""
+    config = require_config(config_path)
+    path = resolve_db_path(config, db)
+    console = _console()
+    with RichReporter(console) as reporter:
+        results = sync_sources(config, path, names=list(names) or None, full=full,
+                               progress=reporter)  # fmt: skip
+    failed = [r.name for r in results if not r.ok]
+    if failed:
+        raise FlowdeckError(
+            f"{len(failed)} of {len(results)} sources failed ({', '.join(failed)}); the others "
+            "were synced, and the failed ones kept their previous data"
+        )
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--source", "source", required=True, metavar="NAME", help="Source to load into.")
+@click.option("--config", "config_path", metavar="PATH", help="Workflow file (./flowdeck.toml).")
+@click.option("--db", metavar="PATH", help="Store file (default: .flowdeck/flowdeck.db).")
+@click.option(
+    "--map", "mapping", metavar="A=B,...", help="Event-log columns: canonical=file column."
+)
+def import_command(
+    file: Path, source: str, config_path: str | None, db: str | None, mapping: str | None
+) -> None:
+    """Load an event-log, stage-date or deployments CSV into the store."""
+    config = find_config(config_path)
+    path = resolve_db_path(config, db)
+    kind, result = import_file(
+        path, file, source, config, parse_mapping(mapping) if mapping else None
+    )
+    console = _console()
+    console.print(Text(f"imported {file} ({KIND_LABELS[kind]}) into source '{source}' of {path}"))
+    console.print(Text(result.line()))
+
+
+def _when(value: object) -> str:
+    if value is None or pd.isna(value):
+        return "never"
+    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+@click.command("status")
+@click.option("--config", "config_path", metavar="PATH", help="Workflow file (./flowdeck.toml).")
+@click.option("--db", metavar="PATH", help="Store file (default: .flowdeck/flowdeck.db).")
+def status_command(config_path: str | None, db: str | None) -> None:
+    """List the sources in the store: last sync, result, counts and the last error."""
+    config = find_config(config_path)
+    path = resolve_db_path(config, db)
+    with open_store(path, create=False) as store:
+        status = store.sources_status()
+        quality = store.quality()
+        version = store.data_version()
+    console = _console()
+    console.print(Text(f"store: {path} (data version {version})"))
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("source", "kind", "last sync (UTC)", "result", "items", "events", "deployments"):
+        justify = "right" if col in ("items", "events", "deployments") else "left"
+        table.add_column(col, justify=justify, overflow="fold")
+    rows = list(status.itertuples(index=False))
+    stored = {r.name for r in rows}
+    for row in rows:
+        table.add_row(
+            Text(row.name), Text(row.kind), _when(row.last_sync_at), Text(row.last_result),
+            str(row.items), str(row.events), str(row.deployments),
+        )  # fmt: skip
+    for source in config.sources if config is not None else ():
+        if source.name not in stored:
+            table.add_row(Text(source.name), Text(source.kind), "never", "not synced yet",
+                          "0", "0", "0")  # fmt: skip
+    if not rows and (config is None or not config.sources):
+        console.print(
+            Text(
+                "no sources yet: run `flowdeck import FILE --source NAME`, or add [[sources]] "
+                "to the workflow file and run `flowdeck sync`"
+            )
+        )
+        return
+    console.print(table)
+    for row in rows:
+        if row.last_error:
+            console.print(Text(f"last error of {row.name}: {row.last_error}", style="red"))
+    for row in quality.itertuples(index=False):
+        console.print(Text(f"data quality, {row.source}: {row.key} = {row.count}"))
+
+
+def register(main: click.Group, init: click.Group) -> None:
+    main.add_command(sync_command)
+    main.add_command(import_command)
+    main.add_command(status_command)
