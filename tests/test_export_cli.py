@@ -194,3 +194,33 @@ def test_as_of_replays_the_past(tmp_path, capsys):
     items = read(tmp_path / "r", "items.csv")
     assert (items["done_at"].replace("", None).dropna() <= "2025-06-30T23:59:59Z").all()
     assert end_of_day("2025-06-30", "Europe/London") < pd.Timestamp("2025-06-30 23:00", tz="UTC")
+
+
+def test_export_reads_the_store_when_no_csv_is_given(real_set, tmp_path, capsys, monkeypatch):
+    """`flowdeck import` then `flowdeck export` gives the numbers of the direct CSV export."""
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(real_set / "flowdeck.toml", tmp_path / "flowdeck.toml")
+    events = str(real_set / "events.csv")
+    assert run(["import", events, "--source", "real"], capsys)[0] == 0
+    assert (tmp_path / ".flowdeck" / "flowdeck.db").is_file()
+    day = ["--as-of", "2026-09-01"]
+    assert run(["export", *day, "--out", "from-store"], capsys)[0] == 0
+    assert run(["export", *day, "--events", events, "--out", "from-csv"], capsys)[0] == 0
+    store_summary = read(tmp_path / "from-store", "summary.csv")
+    csv_summary = read(tmp_path / "from-csv", "summary.csv")
+    pd.testing.assert_frame_equal(store_summary, csv_summary)
+    store_items = read(tmp_path / "from-store", "items.csv")
+    assert store_items["item_id"].str.startswith("csv:real:").all()
+    csv_items = read(tmp_path / "from-csv", "items.csv")
+    assert len(store_items) == len(csv_items)
+
+
+def test_export_without_data_says_what_to_do(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "flowdeck.toml").write_text(
+        '[workflow]\n[[workflow.stages]]\nname = "Dev"\n[[workflow.stages]]\nname = "Done"\n'
+    )
+    code, _, err = run(["export", "--out", "r"], capsys)
+    assert code == 1 and "flowdeck import" in err and "--demo" in err
