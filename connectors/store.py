@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from connectors.store_schema import MIGRATIONS, SCHEMA_VERSION, migrate, rollback, run_script
 from metrics.errors import FlowdeckError, InputError
 from metrics.frames import (
     EVENT_KINDS,
@@ -58,101 +59,6 @@ TABLES = ("items", "events", "deployments", "shipped")
 _KIND_CODE = {kind: code for code, kind in enumerate(EVENT_KINDS)}
 #: Items per batch when reading events (see `_event_columns`).
 _READ_BATCH_ITEMS = 10_000
-
-
-def _script(conn: sqlite3.Connection, script: str) -> None:
-    # Not `executescript`: it commits any open transaction first, which would break the
-    # all-or-nothing migration. These scripts hold no `;` inside literals.
-    for statement in script.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-
-
-def _migration_1(conn: sqlite3.Connection) -> None:
-    _script(
-        conn,
-        """
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-        INSERT INTO meta (key, value) VALUES ('data_version', 0);
-        CREATE TABLE sources (
-            name TEXT PRIMARY KEY,
-            kind TEXT NOT NULL,
-            cursor TEXT,
-            last_sync_at INTEGER,
-            last_result TEXT NOT NULL DEFAULT 'never',
-            last_error TEXT
-        );
-        CREATE TABLE items (
-            id INTEGER PRIMARY KEY,
-            item_id TEXT NOT NULL UNIQUE,
-            source TEXT NOT NULL REFERENCES sources(name) ON DELETE CASCADE,
-            title TEXT NOT NULL DEFAULT '',
-            type TEXT NOT NULL DEFAULT '',
-            labels TEXT NOT NULL DEFAULT '',
-            url TEXT NOT NULL DEFAULT '',
-            lines_changed INTEGER,
-            synced INTEGER NOT NULL
-        );
-        CREATE INDEX items_source ON items (source);
-        CREATE TABLE statuses (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-        CREATE TABLE events (
-            item INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-            changed_at INTEGER NOT NULL,
-            kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),
-            status INTEGER NOT NULL REFERENCES statuses(id),
-            occurrence INTEGER NOT NULL,
-            seq INTEGER NOT NULL,
-            synced INTEGER NOT NULL,
-            PRIMARY KEY (item, changed_at, kind, status, occurrence)
-        ) WITHOUT ROWID;
-        CREATE TABLE deployments (
-            deploy_id TEXT PRIMARY KEY,
-            source TEXT NOT NULL REFERENCES sources(name) ON DELETE CASCADE,
-            deployed_at INTEGER NOT NULL,
-            environment TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('success', 'failure')),
-            version TEXT NOT NULL DEFAULT '',
-            synced INTEGER NOT NULL
-        );
-        CREATE INDEX deployments_source ON deployments (source);
-        CREATE TABLE shipped (
-            deploy_id TEXT NOT NULL REFERENCES deployments(deploy_id) ON DELETE CASCADE,
-            item_id TEXT NOT NULL,
-            synced INTEGER NOT NULL,
-            PRIMARY KEY (deploy_id, item_id)
-        ) WITHOUT ROWID;
-        """,
-    )
-
-
-def _migration_2(conn: sqlite3.Connection) -> None:
-    # The dashboard's own writes (WIP-limit history) and the per-source data-quality counts.
-    _script(
-        conn,
-        """
-        CREATE TABLE wip_limit_changes (
-            id INTEGER PRIMARY KEY,
-            stage TEXT NOT NULL,
-            old_limit INTEGER,
-            new_limit INTEGER,
-            changed_at INTEGER NOT NULL,
-            who TEXT NOT NULL DEFAULT '',
-            why TEXT NOT NULL DEFAULT ''
-        );
-        CREATE TABLE quality (
-            source TEXT NOT NULL REFERENCES sources(name) ON DELETE CASCADE,
-            key TEXT NOT NULL,
-            count INTEGER NOT NULL,
-            PRIMARY KEY (source, key)
-        ) WITHOUT ROWID;
-        """,
-    )
-
-
-#: Ordered migrations: MIGRATIONS[i] takes a store from version i to version i + 1. Never edit
-#: a released migration; append a new one.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migration_1, _migration_2)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def resolve_db_path(config: Config | None, db: str | os.PathLike | None) -> Path:
@@ -325,7 +231,7 @@ class Store:
                 yield conn
                 conn.execute("COMMIT")
             except BaseException:
-                _rollback(conn)
+                rollback(conn)
                 raise
 
     # ---- reading -------------------------------------------------------------------------
@@ -546,12 +452,6 @@ class Store:
             raise
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
-    # A failed statement may already have ended the transaction; never mask its error.
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
-
-
 def _timestamp_ns(value: Any) -> int:
     try:
         stamp = pd.Timestamp(value)
@@ -602,7 +502,7 @@ class SourceWriter:
         self.chunks = 0
         self.rows = 0
         with store._guard() as conn:
-            _script(
+            run_script(
                 conn,
                 """
                 DROP TABLE IF EXISTS temp.stage_items;
@@ -689,7 +589,7 @@ class SourceWriter:
                 for sql, rows in staged:
                     conn.executemany(sql, rows)
             except BaseException:
-                _rollback(conn)
+                rollback(conn)
                 raise
             conn.execute("COMMIT")
         cursor = getattr(chunk, "cursor", None)
@@ -792,7 +692,7 @@ def _event_rows(events: pd.DataFrame, where: str) -> Iterator[tuple]:
 
 
 def _drop_stage(conn: sqlite3.Connection) -> None:
-    _script(
+    run_script(
         conn,
         """
         DROP TABLE IF EXISTS temp.stage_items;
@@ -1063,21 +963,6 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("PRAGMA synchronous = NORMAL")
     if version < SCHEMA_VERSION:
         migrate(conn, SCHEMA_VERSION)
-
-
-def migrate(conn: sqlite3.Connection, target: int) -> None:
-    """Apply the migrations from the store's version up to `target`, in one transaction."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        # Another process may have migrated while this one waited for the lock.
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        for number in range(version, target):
-            MIGRATIONS[number](conn)
-        conn.execute(f"PRAGMA user_version = {int(target)}")
-    except BaseException:
-        _rollback(conn)
-        raise
-    conn.execute("COMMIT")
 
 
 __all__ = [

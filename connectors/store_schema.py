@@ -1,0 +1,126 @@
+"""The store's schema: ordered migrations, applied on open, tracked by `PRAGMA user_version`.
+
+A migration is a function of a connection inside the migrating transaction; the schema version is
+the number of migrations. Add a migration at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    # Not `executescript`: it commits any open transaction first, which would break the
+    # all-or-nothing migration. These scripts hold no `;` inside literals.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _migration_1(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO meta (key, value) VALUES ('data_version', 0);
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            cursor TEXT,
+            last_sync_at INTEGER,
+            last_result TEXT NOT NULL DEFAULT 'never',
+            last_error TEXT
+        );
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            item_id TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL REFERENCES sources(name) ON DELETE CASCADE,
+            title TEXT NOT NULL DEFAULT '',
+            type TEXT NOT NULL DEFAULT '',
+            labels TEXT NOT NULL DEFAULT '',
+            url TEXT NOT NULL DEFAULT '',
+            lines_changed INTEGER,
+            synced INTEGER NOT NULL
+        );
+        CREATE INDEX items_source ON items (source);
+        CREATE TABLE statuses (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+        CREATE TABLE events (
+            item INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            changed_at INTEGER NOT NULL,
+            kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),
+            status INTEGER NOT NULL REFERENCES statuses(id),
+            occurrence INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            synced INTEGER NOT NULL,
+            PRIMARY KEY (item, changed_at, kind, status, occurrence)
+        ) WITHOUT ROWID;
+        CREATE TABLE deployments (
+            deploy_id TEXT PRIMARY KEY,
+            source TEXT NOT NULL REFERENCES sources(name) ON DELETE CASCADE,
+            deployed_at INTEGER NOT NULL,
+            environment TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('success', 'failure')),
+            version TEXT NOT NULL DEFAULT '',
+            synced INTEGER NOT NULL
+        );
+        CREATE INDEX deployments_source ON deployments (source);
+        CREATE TABLE shipped (
+            deploy_id TEXT NOT NULL REFERENCES deployments(deploy_id) ON DELETE CASCADE,
+            item_id TEXT NOT NULL,
+            synced INTEGER NOT NULL,
+            PRIMARY KEY (deploy_id, item_id)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+def _migration_2(conn: sqlite3.Connection) -> None:
+    # The dashboard's own writes (WIP-limit history) and the per-source data-quality counts.
+    run_script(
+        conn,
+        """
+        CREATE TABLE wip_limit_changes (
+            id INTEGER PRIMARY KEY,
+            stage TEXT NOT NULL,
+            old_limit INTEGER,
+            new_limit INTEGER,
+            changed_at INTEGER NOT NULL,
+            who TEXT NOT NULL DEFAULT '',
+            why TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE quality (
+            source TEXT NOT NULL REFERENCES sources(name) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (source, key)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+#: Ordered migrations: MIGRATIONS[i] takes a store from version i to version i + 1. Never edit
+#: a released migration; append a new one.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migration_1, _migration_2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    # A failed statement may already have ended the transaction; never mask its error.
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def migrate(conn: sqlite3.Connection, target: int) -> None:
+    """Apply the migrations from the store's version up to `target`, in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while this one waited for the lock.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, target):
+            MIGRATIONS[number](conn)
+        conn.execute(f"PRAGMA user_version = {int(target)}")
+    except BaseException:
+        rollback(conn)
+        raise
+    conn.execute("COMMIT")
