@@ -1,0 +1,65 @@
+"""The Streamlit entry script (`flowdeck dashboard` runs `streamlit run` on this file).
+
+It reads where the data is (see `dashboard.data`), shows the shared sidebar, then runs the page
+chosen in the navigation; each page lives in `dashboard/app_pages/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import data, sidebar
+from dashboard.safe_text import escape_markdown
+from dashboard.view import View, set_view
+from metrics.errors import FlowdeckError
+
+HERE = Path(__file__).resolve().parent
+PAGES = HERE / "app_pages"
+
+# Emoji icons only: a `:material/...:` icon would make the browser fetch it from the internet.
+st.set_page_config(page_title="Flowdeck", page_icon="📋", layout="wide")
+
+pages = [
+    st.Page(PAGES / "board.py", title="Board", icon="🗂️", default=True),
+    st.Page(PAGES / "flow.py", title="Flow", icon="🌊", url_path="flow"),
+    st.Page(PAGES / "cycle_time.py", title="Cycle time", icon="⏱️", url_path="cycle_time"),
+    st.Page(PAGES / "delivery.py", title="Delivery", icon="🚀", url_path="delivery"),
+    st.Page(PAGES / "data.py", title="Data", icon="🗄️", url_path="data"),
+]
+page = st.navigation(pages)
+
+try:
+    setup = data.setup_from_env()
+except FlowdeckError as exc:
+    st.error(f"Cannot start: {escape_markdown(exc)}")
+    st.stop()
+
+loaded, problem = data.load(setup)
+if problem is not None:
+    if loaded is not None:
+        st.error(
+            f"Could not read newer data, showing the last good data: {escape_markdown(problem)}"
+        )
+    else:
+        st.error(escape_markdown(problem))
+        st.info(
+            "Fix the problem above, then reload this page. `flowdeck status` shows the store's "
+            "sources; `flowdeck sync` fills it."
+        )
+        st.stop()
+
+if loaded.demo:
+    st.info(
+        "📋 **Demo data**: a simulated team, 18 months of work. To see your own, write a "
+        "`flowdeck.toml` (`flowdeck init jira ...` or `flowdeck init github ...`), run "
+        "`flowdeck sync`, then `flowdeck dashboard --config flowdeck.toml`."
+    )
+
+if setup.sync_every:
+    data.sync_runner(setup)  # starts the background schedule once per server process
+
+filters = sidebar.render(loaded)
+set_view(View(loaded=loaded, filters=filters))
+page.run()

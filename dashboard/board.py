@@ -1,0 +1,218 @@
+"""The stand-up board as plain data: columns, cards and the attention list (no Streamlit).
+
+The board shows the stage just before the commitment point (what is ready to be pulled) and
+every stage from `start` up to, not including, `done`. Cards are sorted oldest first: at a
+stand-up the team walks the board from the right and starts with the oldest work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from metrics.cycle_time import SLE_PERCENTILE
+from metrics.report import FlowReport
+from metrics.workflow import Workflow
+
+#: Pace bands as a colour and words (the words carry the meaning without colour vision too).
+PACE_LABELS = {
+    "ok": ("green", "on pace"),
+    "watch": ("orange", "watch"),
+    "late": ("red", "beyond the SLE"),
+    "": ("gray", "no pace yet"),
+}
+
+
+def short_id(item_id: str) -> str:
+    """The id as the team knows it: the store's source namespace dropped (`csv:team:FD-7` ->
+    `FD-7`, `jira:ABC-7` -> `ABC-7`, `github:acme/web#12` -> `web#12`)."""
+    if item_id.startswith("csv:"):
+        rest = item_id[4:]
+        return rest.split(":", 1)[1] if ":" in rest else rest
+    if item_id.startswith("jira:"):
+        return item_id[5:]
+    if item_id.startswith("github:"):
+        rest = item_id[7:]
+        return rest.split("/", 1)[1] if "/" in rest.split("#", 1)[0] else rest
+    return item_id
+
+
+@dataclass(frozen=True)
+class Card:
+    item_id: str
+    title: str
+    type: str
+    url: str
+    age_days: int | None
+    """Work item age for items in progress; days since creation for the column before start."""
+    pace_band: str
+    blocked: bool
+
+
+@dataclass(frozen=True)
+class Column:
+    stage: str
+    count: int
+    limit: int | None
+    committed: bool
+    """False for the stage just before `start` (not yet work in progress)."""
+    cards: tuple[Card, ...]
+
+    @property
+    def over(self) -> int:
+        return max(self.count - self.limit, 0) if self.limit is not None else 0
+
+    @property
+    def heading(self) -> str:
+        return (
+            f"{self.stage} {self.count} / {self.limit}"
+            if self.limit
+            else f"{self.stage} {self.count}"
+        )
+
+    @property
+    def status_words(self) -> str:
+        """The count against the limit in words, e.g. `2 over the limit`."""
+        if self.limit is None:
+            return "no limit"
+        if self.over:
+            return f"{self.over} over the limit"
+        if self.count == self.limit:
+            return "at the limit"
+        return f"{self.limit - self.count} below the limit"
+
+
+def board_stages(workflow: Workflow) -> list[int]:
+    """Stage indices shown on the board: the one before `start` (if any), then start..done-1."""
+    first = max(workflow.start - 1, 0)
+    return list(range(first, workflow.done))
+
+
+def limit_at(
+    stage: str, configured: int | None, changes: pd.DataFrame, when: pd.Timestamp
+) -> int | None:
+    """The WIP limit a stage had at `when`: the latest recorded change at or before it; before
+    the first recorded change, that change's old limit; with no history, the configured one."""
+    if changes is None or changes.empty:
+        return configured
+    own = changes[changes["stage"] == stage].sort_values("changed_at", kind="stable")
+    if own.empty:
+        return configured
+    before = own[own["changed_at"] <= when]
+    value = before["new_limit"].iloc[-1] if len(before) else own["old_limit"].iloc[0]
+    if pd.isna(value):
+        return None
+    return int(value)
+
+
+def _age_since_created(created: pd.Series, as_of: pd.Timestamp, timezone: str) -> pd.Series:
+    day = created.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
+    today = as_of.tz_convert(timezone).tz_localize(None).normalize()
+    return (today - day).dt.days + 1
+
+
+def board_columns(
+    report: FlowReport,
+    workflow: Workflow,
+    changes: pd.DataFrame | None = None,
+    max_cards: int | None = None,
+) -> list[Column]:
+    """One `Column` per board stage, cards oldest first. `changes` (the WIP-limit history)
+    gives each stage the limit it had at the report's `as_of`; `max_cards` keeps only the
+    oldest cards of a long column (its `count` stays the full count)."""
+    facts = report.items
+    out: list[Column] = []
+    for index in board_stages(workflow):
+        stage = workflow.stages[index]
+        committed = index >= workflow.start
+        here = facts[(facts["position"] == index) & ~facts["discarded"]]
+        if committed:
+            here = here[here["in_progress"]]
+            ages = here["age_days"]
+        else:
+            ages = _age_since_created(here["created_at"], report.as_of, workflow.timezone)
+        here = here.assign(_age=ages.astype("float64"))
+        here = here.sort_values(["_age", "created_at"], ascending=[False, True], kind="stable")
+        shown = here if max_cards is None else here.head(max_cards)
+        cards = tuple(
+            Card(
+                item_id=str(item_id),
+                title=str(row["title"]),
+                type=str(row["type"]),
+                url=str(row["url"]),
+                age_days=None if np.isnan(row["_age"]) else int(row["_age"]),
+                pace_band=str(row["pace_band"]) if committed else "",
+                blocked=bool(row["blocked_now"]),
+            )
+            for item_id, row in shown.iterrows()
+        )
+        limit = limit_at(stage.name, stage.wip_limit, changes, report.as_of)
+        out.append(Column(stage.name, len(here), limit, committed, cards))
+    return out
+
+
+ATTENTION_COLUMNS = ["reason", "item_id", "title", "stage", "age_days", "detail"]
+
+
+def attention_list(report: FlowReport, columns: list[Column]) -> pd.DataFrame:
+    """What the stand-up should talk about first: stages over their limit, items beyond the SLE
+    (oldest first), then blocked items. Columns: `ATTENTION_COLUMNS`."""
+    rows: list[dict] = []
+    for col in columns:
+        if col.over:
+            rows.append(
+                {
+                    "reason": "stage over its WIP limit",
+                    "item_id": "",
+                    "title": "",
+                    "stage": col.stage,
+                    "age_days": pd.NA,
+                    "detail": f"{col.count} items, limit {col.limit}: {col.status_words}",
+                }
+            )
+    facts = report.items
+    wip = facts[facts["in_progress"]]
+    sle = report.percentiles.get(SLE_PERCENTILE, np.nan)
+    if not np.isnan(sle):
+        late = wip[wip["age_days"].astype("float64") > sle].sort_values("age_days", ascending=False)
+        for item_id, row in late.iterrows():
+            rows.append(
+                {
+                    "reason": "older than the SLE",
+                    "item_id": str(item_id),
+                    "title": str(row["title"]),
+                    "stage": str(row["stage"]),
+                    "age_days": int(row["age_days"]),
+                    "detail": f"{int(row['age_days'])} days old; the SLE is {sle:g} days",
+                }
+            )
+    blocked = wip[wip["blocked_now"]].sort_values("age_days", ascending=False)
+    for item_id, row in blocked.iterrows():
+        rows.append(
+            {
+                "reason": "blocked",
+                "item_id": str(item_id),
+                "title": str(row["title"]),
+                "stage": str(row["stage"]),
+                "age_days": int(row["age_days"]),
+                "detail": f"blocked on {int(row['blocked_days'])} days so far",
+            }
+        )
+    frame = pd.DataFrame(rows, columns=ATTENTION_COLUMNS)
+    return frame.astype({"age_days": "Int64"})
+
+
+def limits_table(
+    workflow: Workflow, changes: pd.DataFrame | None, when: pd.Timestamp
+) -> pd.DataFrame:
+    """Each stage from `start` to before `done`: its limit in the workflow file and the limit in
+    force at `when` (the WIP-limit history wins where there is one). Columns `stage`,
+    `configured`, `in_force` (nullable ints)."""
+    rows = [
+        (s.name, s.wip_limit, limit_at(s.name, s.wip_limit, changes, when))
+        for s in workflow.stages[workflow.start : workflow.done]
+    ]
+    frame = pd.DataFrame(rows, columns=["stage", "configured", "in_force"])
+    return frame.astype({"configured": "Int64", "in_force": "Int64"})

@@ -1,0 +1,566 @@
+"""Chart builders: plain functions from frames to plotly figures (no Streamlit here).
+
+Every untrusted string that reaches a label or a hover goes through `plot_text`. Colours carry
+meaning consistently: green on pace, amber watch, red beyond the SLE; blocked items are drawn
+with a cross.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.safe_text import plot_text
+from metrics.days import local_days
+
+PACE_COLOURS = {"ok": "#2e7d32", "watch": "#f9a825", "late": "#c62828", "": "#757575"}
+PERCENTILE_COLOURS = {50: "#2e7d32", 70: "#9e9d24", 85: "#ef6c00", 95: "#c62828"}
+BAND_FILL = {
+    50: "rgba(46,125,50,0.10)",
+    70: "rgba(158,157,36,0.12)",
+    85: "rgba(239,108,0,0.12)",
+    95: "rgba(198,40,40,0.12)",
+}
+TYPE_COLOURS = ["#1565c0", "#c62828", "#6a1b9a", "#00838f", "#ef6c00", "#558b2f", "#4e342e"]
+STAGE_COLOURS = [
+    "#90a4ae",
+    "#4fc3f7",
+    "#1e88e5",
+    "#7e57c2",
+    "#ffb300",
+    "#43a047",
+    "#8d6e63",
+    "#26a69a",
+    "#ec407a",
+    "#5c6bc0",
+]
+FAILURE_COLOUR = "#c62828"
+SUCCESS_COLOUR = "#2e7d32"
+
+
+def stage_colour(index: int) -> str:
+    return STAGE_COLOURS[index % len(STAGE_COLOURS)]
+
+
+def _layout(fig: go.Figure, title: str, x_title: str = "", y_title: str = "", height: int = 360):
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        hoverlabel={"align": "left"},
+    )
+    fig.update_xaxes(title_text=x_title)
+    fig.update_yaxes(title_text=y_title)
+    return fig
+
+
+#: Where each percentile's label sits, so that close lines keep readable labels.
+_H_LABEL = {50: "bottom left", 70: "top left", 85: "top right", 95: "top right"}
+
+
+def _percentile_lines(fig: go.Figure, bands: pd.Series, axis: str = "y", **kwargs) -> None:
+    for i, (p, value) in enumerate(bands.items()):
+        if pd.isna(value):
+            continue
+        label = f"p{p} {value:g} d" + (" (SLE)" if p == 85 else "")
+        line = {"color": PERCENTILE_COLOURS.get(int(p), "#555"), "dash": "dash", "width": 1}
+        if axis == "y":
+            fig.add_hline(
+                y=value, line=line, annotation_text=label,
+                annotation_position=_H_LABEL.get(int(p), "top left"), **kwargs,
+            )  # fmt: skip
+        else:
+            fig.add_vline(x=value, line=line, **kwargs)
+            # Vertical lines are often a day apart: stagger their labels down the plot.
+            fig.add_annotation(
+                x=value, y=1 - 0.09 * i, xref="x", yref="paper", text=label, showarrow=False,
+                xanchor="left", font={"size": 11, "color": line["color"]},
+                bgcolor="rgba(255,255,255,0.8)",
+            )  # fmt: skip
+
+
+def _jitter(n: int, width: float = 0.28) -> np.ndarray:
+    """Deterministic spread of points within a category (the same picture on every rerun)."""
+    if n <= 1:
+        return np.zeros(n)
+    return np.linspace(-width, width, n)
+
+
+def aging_wip(items: pd.DataFrame, stages: list[str], bands: pd.Series) -> go.Figure:
+    """Age of each item in progress by stage, over the p50/p70/p85/p95 bands of recent cycle
+    times. `items`: the report's items; only rows `in_progress` are drawn."""
+    wip = items[items["in_progress"]]
+    fig = go.Figure()
+    # Bands first, so the points sit on top: 0..p50, p50..p70, p70..p85, p85..p95.
+    lower = 0.0
+    top = (
+        float(
+            np.nanmax(
+                [
+                    bands.max() if bands.notna().any() else 0,
+                    wip["age_days"].astype("float64").max() if len(wip) else 0,
+                ]
+            )
+        )
+        + 2
+    )
+    for p, value in bands.items():
+        if pd.isna(value):
+            continue
+        fig.add_hrect(y0=lower, y1=value, fillcolor=BAND_FILL[int(p)], line_width=0, layer="below")
+        lower = float(value)
+    if bands.notna().any():
+        fig.add_hrect(
+            y0=lower,
+            y1=max(top, lower + 1),
+            fillcolor="rgba(198,40,40,0.20)",
+            line_width=0,
+            layer="below",
+        )
+        _percentile_lines(fig, bands)
+    position = {name: i for i, name in enumerate(stages)}
+    for band, colour in PACE_COLOURS.items():
+        rows = wip[wip["pace_band"].fillna("") == band]
+        if rows.empty:
+            continue
+        x = np.array([position.get(s, np.nan) for s in rows["stage"]], dtype="float64")
+        for s in set(rows["stage"]):
+            mask = (rows["stage"] == s).to_numpy()
+            x[mask] += _jitter(int(mask.sum()))
+        blocked = rows["blocked_now"].to_numpy(dtype=bool)
+        hover = [
+            f"<b>{plot_text(i)}</b> {plot_text(t)}<br>{plot_text(s)}, {int(a)} days"
+            + (", blocked" if b else "")
+            for i, t, s, a, b in zip(
+                rows.index, rows["title"], rows["stage"], rows["age_days"], blocked, strict=True
+            )
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=rows["age_days"].astype("float64"),
+                mode="markers",
+                name={"ok": "on pace", "watch": "watch", "late": "beyond the SLE"}.get(
+                    band, "no pace yet"
+                ),
+                marker={
+                    "color": colour,
+                    "size": 11,
+                    "symbol": np.where(blocked, "x", "circle"),
+                    "line": {"width": 1, "color": "white"},
+                },
+                hovertext=hover,
+                hoverinfo="text",
+            )
+        )
+    fig.update_xaxes(
+        tickmode="array",
+        tickvals=list(range(len(stages))),
+        ticktext=[plot_text(s) for s in stages],
+        range=[-0.5, len(stages) - 0.5],
+    )
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, "Aging work in progress", "", "age (days)", height=420)
+
+
+def cumulative_flow(cfd: pd.DataFrame, stages: list[str], first_index: int = 0) -> go.Figure:
+    """Cumulative flow: one band per stage, the last stage at the bottom. `cfd` is the report's
+    CFD table (index local days); `first_index` is the workflow index of `stages[0]`, so a
+    stage keeps its colour when earlier stages are left out."""
+    fig = go.Figure()
+    if cfd.empty:
+        return _layout(fig, "Cumulative flow", "", "items")
+    for i, stage in reversed(list(enumerate(stages))):
+        fig.add_trace(
+            go.Scatter(
+                x=cfd.index,
+                y=cfd[stage],
+                name=plot_text(stage),
+                mode="lines",
+                line={"width": 0.5, "color": stage_colour(first_index + i)},
+                fill="tozeroy" if i == len(stages) - 1 else "tonexty",
+                hovertemplate="%{x|%Y-%m-%d}: %{y} items<extra>" + plot_text(stage) + "</extra>",
+            )
+        )
+    bottom = float(cfd[stages[-1]].min())
+    top = float(cfd[stages[0]].max())
+    fig.update_yaxes(range=[max(bottom - (top - bottom) * 0.05, 0), top * 1.02 + 1])
+    fig.update_layout(legend={"traceorder": "reversed"})
+    return _layout(fig, "Cumulative flow diagram", "", "items (cumulative)", height=420)
+
+
+def wip_run_chart(daily: pd.DataFrame, total_limit: int | None) -> go.Figure:
+    """Daily WIP with the workflow's total WIP limit."""
+    fig = go.Figure(
+        go.Scatter(
+            x=daily.index,
+            y=daily["wip"],
+            mode="lines",
+            name="WIP",
+            line={"color": "#1e88e5"},
+            hovertemplate="%{x|%Y-%m-%d}: %{y} items in progress<extra></extra>",
+        )
+    )
+    if total_limit:
+        fig.add_hline(
+            y=total_limit,
+            line={"color": FAILURE_COLOUR, "dash": "dash"},
+            annotation_text=f"WIP limit {total_limit}",
+            annotation_position="top left",
+        )
+    if len(daily):
+        mean = float(daily["wip"].mean())
+        fig.add_hline(
+            y=mean,
+            line={"color": "#757575", "dash": "dot", "width": 1},
+            annotation_text=f"average {mean:.1f}",
+            annotation_position="bottom right",
+        )
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, "Work in progress per day", "", "items in progress")
+
+
+def stage_limit_series(
+    days: pd.DatetimeIndex,
+    stage: str,
+    configured: int | None,
+    changes: pd.DataFrame,
+    timezone: str,
+) -> pd.Series:
+    """A stage's WIP limit on each local day (the limit in force at the end of that day), from
+    the WIP-limit history; the configured limit where there is no history. NaN = no limit."""
+    own = (
+        changes[changes["stage"] == stage].sort_values("changed_at", kind="stable")
+        if changes is not None and len(changes)
+        else None
+    )
+    if own is None or own.empty:
+        return pd.Series(np.nan if configured is None else float(configured), index=days)
+    change_days = local_days(own["changed_at"], timezone).to_numpy()
+    values = np.full(len(days), np.nan)
+    first_old = own["old_limit"].iloc[0]
+    values[:] = np.nan if pd.isna(first_old) else float(first_old)
+    for day, new in zip(change_days, own["new_limit"], strict=True):
+        values[days.to_numpy() >= day] = np.nan if pd.isna(new) else float(new)
+    return pd.Series(values, index=days)
+
+
+def stage_wip_chart(
+    daily: pd.DataFrame, stages: list[str], limits: dict[str, pd.Series], first_index: int = 0
+) -> go.Figure:
+    """Per stage: its daily count against its limit, drawn as a step line over time.
+    `first_index`: the workflow index of `stages[0]` (for the stage's colour)."""
+    n = max(len(stages), 1)
+    fig = make_subplots(
+        rows=n,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.04,
+        subplot_titles=[plot_text(s) for s in stages],
+    )
+    for row, stage in enumerate(stages, start=1):
+        colour = stage_colour(first_index + row - 1)
+        # The limit first, so that a count running along it stays visible on top.
+        limit = limits.get(stage)
+        if limit is not None and limit.notna().any():
+            fig.add_trace(
+                go.Scatter(
+                    x=limit.index,
+                    y=limit,
+                    mode="lines",
+                    line_shape="hv",
+                    name="WIP limit",
+                    showlegend=row == 1,
+                    line={"color": FAILURE_COLOUR, "dash": "dash"},
+                    hovertemplate="%{x|%Y-%m-%d}: limit %{y}<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=daily.index,
+                y=daily[stage],
+                mode="lines",
+                name=plot_text(stage),
+                line={"color": colour},
+                showlegend=False,
+                hovertemplate="%{x|%Y-%m-%d}: %{y} items<extra>" + plot_text(stage) + "</extra>",
+            ),
+            row=row,
+            col=1,
+        )
+        fig.update_yaxes(rangemode="tozero", row=row, col=1)
+    return _layout(fig, "WIP per stage against its limit", height=150 * n + 80)
+
+
+def weekly(daily: pd.DataFrame, column: str) -> pd.Series:
+    """Weekly sums (weeks ending on Sunday, labelled by their Monday) of a daily column."""
+    if daily.empty:
+        return pd.Series(dtype="int64")
+    sums = daily[column].resample("W-SUN").sum()
+    sums.index = sums.index - pd.Timedelta(days=6)
+    return sums
+
+
+def weekly_throughput(daily: pd.DataFrame, window: int = 4) -> go.Figure:
+    """Items delivered per week with a `window`-week moving average."""
+    sums = weekly(daily, "throughput")
+    fig = go.Figure(
+        go.Bar(
+            x=sums.index,
+            y=sums,
+            name="delivered",
+            marker_color="#43a047",
+            hovertemplate="week of %{x|%Y-%m-%d}: %{y} items<extra></extra>",
+        )
+    )
+    if len(sums):
+        avg = sums.rolling(window, min_periods=1).mean()
+        fig.add_trace(
+            go.Scatter(
+                x=avg.index,
+                y=avg,
+                mode="lines",
+                name=f"{window}-week average",
+                line={"color": "#1b5e20", "width": 3},
+                hovertemplate="%{y:.1f} items per week<extra></extra>",
+            )
+        )
+    return _layout(fig, "Throughput per week", "", "items delivered")
+
+
+def net_flow(daily: pd.DataFrame) -> go.Figure:
+    """Arrivals minus departures per week: above zero the system fills up, below it drains."""
+    net = weekly(daily, "arrivals") - weekly(daily, "throughput")
+    colours = np.where(net.to_numpy() > 0, FAILURE_COLOUR, SUCCESS_COLOUR)
+    fig = go.Figure(
+        go.Bar(
+            x=net.index,
+            y=net,
+            marker_color=colours,
+            name="net flow",
+            hovertemplate="week of %{x|%Y-%m-%d}: %{y:+d}<extra></extra>",
+        )
+    )
+    fig.add_hline(y=0, line={"color": "#424242", "width": 1})
+    return _layout(fig, "Net flow per week (started minus delivered)", "", "items")
+
+
+def delivered_items(items: pd.DataFrame, timezone: str) -> pd.DataFrame:
+    """Delivered items with their local `done_day`."""
+    done = items[items["done_at"].notna()]
+    return done.assign(done_day=local_days(done["done_at"], timezone))
+
+
+def _type_colours(types: list[str]) -> dict[str, str]:
+    return {t: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, t in enumerate(sorted(types))}
+
+
+def cycle_time_scatter(delivered: pd.DataFrame, bands: pd.Series) -> go.Figure:
+    """Delivered items: done day against cycle time, coloured by type, percentile lines.
+    `delivered` comes from `delivered_items`."""
+    fig = go.Figure()
+    colours = _type_colours(list(delivered["type"].fillna("").astype(str).unique()))
+    for kind, rows in delivered.groupby(delivered["type"].fillna("").astype(str), sort=True):
+        hover = [
+            f"<b>{plot_text(i)}</b> {plot_text(t)}<br>done {d:%Y-%m-%d}, {int(c)} days"
+            for i, t, d, c in zip(
+                rows.index, rows["title"], rows["done_day"], rows["cycle_time_days"], strict=True
+            )
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=rows["done_day"],
+                y=rows["cycle_time_days"].astype("float64"),
+                mode="markers",
+                name=plot_text(kind or "(no type)"),
+                marker={"color": colours[kind], "size": 7, "opacity": 0.75},
+                hovertext=hover,
+                hoverinfo="text",
+            )
+        )
+    _percentile_lines(fig, bands)
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, "Cycle time of delivered items", "", "cycle time (days)", height=420)
+
+
+def cycle_time_histogram(delivered: pd.DataFrame, bands: pd.Series) -> go.Figure:
+    values = delivered["cycle_time_days"].astype("float64")
+    fig = go.Figure(
+        go.Histogram(
+            x=values,
+            xbins={"size": 1},
+            marker_color="#1e88e5",
+            name="items",
+            hovertemplate="%{x} days: %{y} items<extra></extra>",
+        )
+    )
+    _percentile_lines(fig, bands, axis="x")
+    return _layout(fig, "Cycle time distribution", "cycle time (days)", "items")
+
+
+def time_in_stage(
+    stage_times: pd.DataFrame, delivered_ids: pd.Index, stages: list[str], waiting: set[str]
+) -> go.Figure:
+    """Median and average days delivered items spent in each in-progress stage (waiting
+    stages in grey)."""
+    hours = stage_times.reindex(delivered_ids)[stages] if len(stages) else stage_times.iloc[:, :0]
+    days = hours / 24
+    median = days.median()
+    mean = days.mean()
+    colours = ["#9e9e9e" if s in waiting else "#1e88e5" for s in stages]
+    labels = [plot_text(s) + (" (waiting)" if s in waiting else "") for s in stages]
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=labels,
+                y=median.to_numpy(),
+                name="median",
+                marker_color=colours,
+                hovertemplate="%{x}: median %{y:.1f} days<extra></extra>",
+            ),
+            go.Scatter(
+                x=labels,
+                y=mean.to_numpy(),
+                name="average",
+                mode="markers",
+                marker={"color": "#212121", "symbol": "diamond", "size": 10},
+                hovertemplate="%{x}: average %{y:.1f} days<extra></extra>",
+            ),
+        ]
+    )
+    return _layout(fig, "Time in each stage (delivered items)", "", "days")
+
+
+def flow_efficiency_histogram(delivered: pd.DataFrame) -> go.Figure:
+    values = delivered["flow_efficiency"].astype("float64").dropna() * 100
+    fig = go.Figure(
+        go.Histogram(
+            x=values,
+            xbins={"start": 0, "end": 100, "size": 5},
+            marker_color="#7e57c2",
+            hovertemplate="%{x}%: %{y} items<extra></extra>",
+            name="items",
+        )
+    )
+    if len(values):
+        mean = float(values.mean())
+        fig.add_vline(
+            x=mean,
+            line={"color": "#212121", "dash": "dash"},
+            annotation_text=f"average {mean:.0f}%",
+        )
+    fig.update_xaxes(range=[0, 100])
+    return _layout(
+        fig, "Flow efficiency (share of time actively worked)", "flow efficiency (%)", "items"
+    )
+
+
+def production(deployments: pd.DataFrame) -> pd.DataFrame:
+    return deployments[deployments["production"].astype(bool)]
+
+
+def deploys_per_week(deployments: pd.DataFrame, timezone: str) -> go.Figure:
+    """Successful and failed production deployments per week."""
+    prod = production(deployments)
+    fig = go.Figure()
+    if len(prod):
+        day = local_days(prod["deployed_at"], timezone)
+        week = day - pd.to_timedelta(day.dt.dayofweek, unit="D")
+        counts = pd.crosstab(week, prod["status"])
+        full = pd.date_range(counts.index.min(), counts.index.max(), freq="7D")
+        counts = counts.reindex(full, fill_value=0)
+        for status, colour in (("success", SUCCESS_COLOUR), ("failure", FAILURE_COLOUR)):
+            if status in counts:
+                fig.add_trace(
+                    go.Bar(
+                        x=counts.index,
+                        y=counts[status],
+                        name=status,
+                        marker_color=colour,
+                        hovertemplate="week of %{x|%Y-%m-%d}: %{y}<extra>" + status + "</extra>",
+                    )
+                )
+    fig.update_layout(barmode="stack")
+    return _layout(fig, "Production deployments per week", "", "deployments")
+
+
+def batch_sizes(deployments: pd.DataFrame, lines: pd.Series | None = None) -> go.Figure:
+    """Items per successful production deployment; pull-request lines changed on a second axis
+    where known (`lines`: deploy_id -> lines)."""
+    ok = production(deployments)
+    ok = ok[ok["status"].eq("success")]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(
+        go.Bar(
+            x=ok["deployed_at"],
+            y=ok["batch_size"].astype("float64"),
+            name="items",
+            marker_color="#1e88e5",
+            hovertext=[plot_text(d) for d in ok["deploy_id"]],
+            hovertemplate="%{hovertext}<br>%{x|%Y-%m-%d}: %{y} items<extra></extra>",
+        ),
+        secondary_y=False,
+    )
+    if lines is not None and lines.notna().any():
+        known = ok["deploy_id"].map(lines)
+        fig.add_trace(
+            go.Scatter(
+                x=ok["deployed_at"],
+                y=known,
+                mode="markers",
+                name="lines changed",
+                marker={"color": "#ef6c00", "size": 7},
+                hovertemplate="%{x|%Y-%m-%d}: %{y} lines<extra></extra>",
+            ),
+            secondary_y=True,
+        )
+        fig.update_yaxes(title_text="lines changed", secondary_y=True, rangemode="tozero")
+    fig.update_yaxes(title_text="items shipped", secondary_y=False, rangemode="tozero")
+    return _layout(fig, "Batch size per deployment")
+
+
+def lead_times(shipped: pd.DataFrame) -> go.Figure:
+    """Lead time for changes per shipped item (done to production), in days, by deploy time."""
+    days = shipped["lead_time_hours"].astype("float64") / 24
+    fig = go.Figure(
+        go.Scatter(
+            x=shipped["deployed_at"],
+            y=days,
+            mode="markers",
+            name="items",
+            marker={"color": "#00838f", "size": 6, "opacity": 0.7},
+            hovertext=[plot_text(i) for i in shipped["item_id"]],
+            hovertemplate="%{hovertext}: %{y:.1f} days<extra></extra>",
+        )
+    )
+    if len(days):
+        median = float(days.median())
+        fig.add_hline(
+            y=median,
+            line={"color": "#212121", "dash": "dash"},
+            annotation_text=f"median {median:.1f} days",
+        )
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, "Lead time for changes (done to production)", "", "days")
+
+
+def restore_times(deployments: pd.DataFrame) -> go.Figure:
+    """Each failed production deployment and the hours until the next successful one."""
+    prod = production(deployments)
+    failed = prod[prod["status"].eq("failure")]
+    fig = go.Figure(
+        go.Bar(
+            x=failed["deployed_at"],
+            y=failed["restore_hours"].astype("float64"),
+            marker_color=FAILURE_COLOUR,
+            name="time to restore",
+            hovertext=[plot_text(d) for d in failed["deploy_id"]],
+            hovertemplate="%{hovertext}<br>%{x|%Y-%m-%d}: %{y:.1f} hours<extra></extra>",
+        )
+    )
+    return _layout(fig, "Failed deployments and time to restore", "", "hours to restore")

@@ -1,0 +1,157 @@
+"""`flowdeck dashboard`: the Streamlit app on this machine.
+
+It checks the inputs first (so a bad workflow file is one clear line here, not a page of red in
+the browser), then runs `python -m streamlit run dashboard/app.py`, telling the app where its
+data is through environment variables. Streamlit is not imported here: every other command
+would pay for it at start-up.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from metrics.errors import ConfigError, FlowdeckError
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+DEFAULT_CONFIG = "flowdeck.toml"
+CONFIG_ENV_VAR = "FLOWDECK_CONFIG"  # the names dashboard/data.py reads
+DB_ENV_VAR = "FLOWDECK_DB"
+SYNC_EVERY_ENV_VAR = "FLOWDECK_SYNC_EVERY"
+
+#: Streamlit options that must hold wherever the command is started (a `.streamlit/config.toml`
+#: is only read from the working directory): no usage statistics, no browser opened by the
+#: server, no file watcher, the same theme as the repository's config.
+STREAMLIT_OPTIONS = {
+    "server.headless": "true",
+    "browser.gatherUsageStats": "false",
+    "server.fileWatcherType": "none",
+    "server.runOnSave": "false",
+    "client.toolbarMode": "minimal",
+    "theme.base": "light",
+    "theme.primaryColor": "#1565c0",
+}
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port another program already listens on, before Streamlit says it less clearly."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConfigError(
+            f"--host {host!r}: cannot resolve this address ({exc.strerror})"
+        ) from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise FlowdeckError(
+                    f"port {port} on {host} is already in use (another dashboard?); "
+                    "pass --port with a free port"
+                ) from None
+            raise FlowdeckError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def app_environment(
+    config_path: str | None, db: str | None, sync_every: float | None
+) -> dict[str, str]:
+    """The environment for the app, after checking what it will find there."""
+    from connectors.config import load_config  # the sources' kinds are imported lazily
+
+    env = dict(os.environ)
+    for name in (CONFIG_ENV_VAR, SYNC_EVERY_ENV_VAR):
+        env.pop(name, None)
+    path: Path | None = None
+    if config_path is not None:
+        path = Path(config_path).expanduser().resolve()
+    elif Path(DEFAULT_CONFIG).is_file():
+        path = Path(DEFAULT_CONFIG).resolve()
+    if path is not None:
+        config = load_config(path)
+        env[CONFIG_ENV_VAR] = str(path)
+        if sync_every is not None and not config.sources:
+            raise ConfigError(
+                f"--sync-every: {path} has no [[sources]] to sync; add one (see docs/store.md)"
+            )
+    elif sync_every is not None:
+        raise ConfigError(
+            f"--sync-every needs a workflow file with [[sources]]: pass --config PATH "
+            f"({DEFAULT_CONFIG} is not in this folder)"
+        )
+    else:
+        from connectors.store import resolve_db_path
+
+        store = resolve_db_path(None, db)
+        if store.is_file():
+            raise ConfigError(
+                f"there is a store at {store} but no workflow file to read it with: pass "
+                f"--config PATH ({DEFAULT_CONFIG} is not in this folder)"
+            )
+    if db is not None:
+        env[DB_ENV_VAR] = str(Path(db).expanduser().resolve())
+    if sync_every is not None:
+        env[SYNC_EVERY_ENV_VAR] = f"{sync_every:g}"
+    return env
+
+
+def streamlit_command(host: str, port: int) -> list[str]:
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP)]
+    options = {**STREAMLIT_OPTIONS, "server.address": host, "server.port": str(port)}
+    for key, value in options.items():
+        cmd += [f"--{key}", value]
+    return cmd
+
+
+def register(main: click.Group, init: click.Group) -> None:
+    @main.command("dashboard")
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help="Workflow file (default: ./flowdeck.toml; without one, the built-in demo).",
+    )
+    @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
+    @click.option(
+        "--host",
+        default="127.0.0.1",
+        show_default=True,
+        help="Address to listen on; 0.0.0.0 shares the dashboard with your network.",
+    )
+    @click.option("--db", help="Store to read (default: .flowdeck/flowdeck.db beside the config).")
+    @click.option(
+        "--sync-every",
+        "sync_every",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="MINUTES",
+        help="Sync the sources in the background every MINUTES (one sync at a time).",
+    )
+    def dashboard(config_path, port, host, db, sync_every):
+        """Open the dashboard: board, flow, cycle time, delivery and data pages."""
+        env = app_environment(config_path, db, sync_every)
+        check_port(host, port)
+        shown = "localhost" if host in ("127.0.0.1", "::1") else host
+        what = env.get(CONFIG_ENV_VAR, "the built-in demo data")
+        click.echo(f"Flowdeck dashboard for {what}: http://{shown}:{port}  (Ctrl+C to stop)")
+        cmd = streamlit_command(host, port)
+        sys.stdout.flush()
+        if os.name == "posix":
+            # Become the server: Ctrl+C and a supervisor's SIGTERM reach Streamlit directly, and
+            # no orphaned server is left behind when this process is stopped.
+            os.execve(cmd[0], cmd, env)
+        try:
+            completed = subprocess.run(cmd, env=env, check=False)
+        except KeyboardInterrupt:
+            raise click.exceptions.Exit(0) from None
+        if completed.returncode not in (0, 130):
+            raise FlowdeckError(
+                f"the dashboard server stopped with exit code {completed.returncode}"
+            )

@@ -1,0 +1,278 @@
+"""Where the dashboard's data comes from, and the only place that caches it.
+
+The app is told where its inputs are through environment variables (set by `flowdeck dashboard`):
+`FLOWDECK_CONFIG` (the workflow file), `FLOWDECK_DB` (the store) and `FLOWDECK_SYNC_EVERY`
+(minutes between background syncs). With no workflow file and no store it shows the built-in demo.
+
+Caches are keyed by the store's data version (it changes with every committed sync, import or
+WIP-limit change) and the workflow file's modification time, so a finished sync or an edited
+workflow shows on the next rerun, while a rerun after a filter change reuses everything else.
+Cached objects are shared by every session: callers treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from connectors.config import Config, load_config
+from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data, demo_wip_limit_changes
+from connectors.store import ENV_VAR as DB_ENV_VAR
+from connectors.store import Store, open_store, resolve_db_path
+from dashboard.filters import Filters, day_range, filter_flow_data, filter_options
+from dashboard.sync_runner import SyncRunner
+from metrics.days import end_of_day, local_day
+from metrics.errors import ConfigError, FlowdeckError
+from metrics.frames import FlowData
+from metrics.report import FlowReport, flow_report
+from metrics.workflow import Workflow
+
+CONFIG_ENV_VAR = "FLOWDECK_CONFIG"
+SYNC_EVERY_ENV_VAR = "FLOWDECK_SYNC_EVERY"
+DEFAULT_CONFIG = "flowdeck.toml"
+DEFAULT_RANGE_DAYS = 90
+_LAST_GOOD = "_flowdeck_last_good"
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Where this dashboard reads from. `config_path` None with no store means the demo."""
+
+    config_path: Path | None
+    db_path: Path
+    sync_every: float | None = None
+
+    @property
+    def demo(self) -> bool:
+        return self.config_path is None and not self.db_path.is_file()
+
+
+def setup_from_env(environ: os._Environ | dict | None = None) -> Setup:
+    """Read the environment `flowdeck dashboard` sets; `./flowdeck.toml` when none is named.
+
+    Raises `ConfigError` for a bad `FLOWDECK_SYNC_EVERY` or a store without a workflow file.
+    """
+    env = os.environ if environ is None else environ
+    raw = env.get(CONFIG_ENV_VAR, "").strip()
+    config_path: Path | None = Path(raw).expanduser() if raw else None
+    if config_path is None and Path(DEFAULT_CONFIG).is_file():
+        config_path = Path(DEFAULT_CONFIG).resolve()
+    db = env.get(DB_ENV_VAR, "").strip() or None
+    if config_path is not None:
+        base = config_path.resolve().parent
+        db_path = Path(db).expanduser() if db else base / ".flowdeck" / "flowdeck.db"
+    else:
+        db_path = resolve_db_path(None, db)
+    every_raw = env.get(SYNC_EVERY_ENV_VAR, "").strip()
+    every: float | None = None
+    if every_raw:
+        try:
+            every = float(every_raw)
+        except ValueError:
+            every = -1.0
+        if not every > 0:
+            raise ConfigError(
+                f"{SYNC_EVERY_ENV_VAR}={every_raw!r}: expected a number of minutes above 0"
+            )
+    if config_path is None and db_path.is_file():
+        raise ConfigError(
+            f"there is a store at {db_path} but no workflow file to read it with: "
+            f"start with `flowdeck dashboard --config {DEFAULT_CONFIG}`"
+        )
+    return Setup(config_path=config_path, db_path=db_path, sync_every=every)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything the pages read, for one data version."""
+
+    setup: Setup
+    config: Config
+    data: FlowData
+    version: int
+    as_of: pd.Timestamp
+    """The moment the data describes: the end of today (local), or the demo's last day."""
+    wip_changes: pd.DataFrame
+    sources: pd.DataFrame
+    """One row per source of the store (`Store.sources_status`); empty for the demo."""
+    source_quality: pd.DataFrame
+    """`Store.quality()`: per-source counts the connectors reported (incomplete histories...)."""
+    options: dict[str, list[str]] = field(default_factory=dict)
+    first_day: dt.date | None = None
+    """The first event's local day (the earliest date worth choosing)."""
+    last_day: dt.date | None = None
+    """The last event's local day (an export may stop long before today)."""
+    key: tuple = ()
+    """The arguments `_load` was called with (the reports' cache key)."""
+
+    @property
+    def demo(self) -> bool:
+        return self.setup.demo
+
+    @property
+    def workflow(self) -> Workflow:
+        return self.config.workflow
+
+    @property
+    def as_of_day(self) -> dt.date:
+        return local_day(self.as_of, self.workflow.timezone).date()
+
+    @property
+    def empty(self) -> bool:
+        return self.data.events.empty
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> Store:
+    return open_store(path, create=False)
+
+
+def data_version(setup: Setup) -> int:
+    """0 for the demo, -1 while there is no store yet, else the store's data version."""
+    if setup.demo:
+        return 0
+    if not setup.db_path.is_file():
+        return -1
+    return _store(str(setup.db_path)).data_version()
+
+
+def _mtime(path: Path | None) -> float:
+    try:
+        return path.stat().st_mtime if path is not None else 0.0
+    except OSError:
+        return 0.0
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _load(setup: Setup, version: int, config_mtime: float, today: dt.date) -> Loaded:
+    if setup.demo:
+        config = demo_config()
+        data = demo_flow_data()
+        as_of = DEMO_AS_OF
+        changes = demo_wip_limit_changes()
+        sources = pd.DataFrame()
+        quality = pd.DataFrame(columns=["source", "key", "count"])
+    else:
+        config = load_config(setup.config_path)
+        as_of = end_of_day(today, config.workflow.timezone)
+        if version < 0:
+            data, changes = FlowData(), pd.DataFrame(columns=["stage", "changed_at"])
+            sources = pd.DataFrame()
+            quality = pd.DataFrame(columns=["source", "key", "count"])
+        else:
+            store = _store(str(setup.db_path))
+            data = store.read_flow_data()
+            changes = store.wip_limit_changes()
+            sources = store.sources_status()
+            quality = store.quality()
+    events = data.events
+    tz = config.workflow.timezone
+    known = events["changed_at"][events["changed_at"].le(as_of)]
+    first = local_day(known.min(), tz).date() if len(known) else None
+    last = local_day(known.max(), tz).date() if len(known) else None
+    return Loaded(
+        setup=setup, config=config, data=data, version=version, as_of=as_of,
+        wip_changes=changes, sources=sources, source_quality=quality,
+        options=filter_options(data.items), first_day=first, last_day=last,
+        key=(setup, version, config_mtime, today),
+    )  # fmt: skip
+
+
+def _today(setup: Setup) -> dt.date:
+    tz = "UTC"
+    if setup.config_path is not None:
+        # The day turns over in the workflow's time zone; reading it needs the file, which
+        # `_load` validates, so a broken file falls back to UTC here and errors there.
+        try:
+            tz = load_config(setup.config_path).workflow.timezone
+        except FlowdeckError:
+            tz = "UTC"
+    return pd.Timestamp.now(tz=tz).date()
+
+
+def load(setup: Setup) -> tuple[Loaded | None, str | None]:
+    """The current data, or the last good data of this session with the error that prevents
+    reading newer data (None when there never was any)."""
+    try:
+        version = data_version(setup)
+        loaded = _load(setup, version, _mtime(setup.config_path), _today(setup))
+    except FlowdeckError as exc:
+        return st.session_state.get(_LAST_GOOD), str(exc)
+    except Exception as exc:  # a store or file the readers did not foresee: still one line
+        return st.session_state.get(_LAST_GOOD), f"unexpected {type(exc).__name__}: {exc}"
+    st.session_state[_LAST_GOOD] = loaded
+    return loaded, None
+
+
+def report_days(
+    filters: Filters, as_of_day: dt.date
+) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The date range for a report as of `as_of_day`: cut at that day; a range wholly after it
+    (replaying an earlier day) falls back to the default window before it."""
+    first, last = day_range(filters)
+    end = pd.Timestamp(as_of_day)
+    if last is None or last > end:
+        last = end if first is not None else None
+    if first is not None and last is not None and first > last:
+        return None, None
+    return first, last
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _report(
+    loaded_key: tuple, as_of: pd.Timestamp, filters: Filters, _loaded: Loaded
+) -> FlowReport:
+    # `_loaded` is not hashed (leading underscore): `loaded_key` identifies it.
+    loaded = _loaded
+    data = filter_flow_data(loaded.data, filters)
+    day = local_day(as_of, loaded.workflow.timezone).date()
+    first, last = report_days(filters, day)
+    return flow_report(data, loaded.workflow, as_of, first, last)
+
+
+def report(loaded: Loaded, filters: Filters, as_of: pd.Timestamp | None = None) -> FlowReport:
+    """The flow report of the filtered data as of `as_of` (default: the data's own)."""
+    return _report(loaded.key, loaded.as_of if as_of is None else as_of, filters, loaded)
+
+
+def replay_moment(loaded: Loaded, day: dt.date | None) -> pd.Timestamp:
+    """The end of a replayed local day (never after the data's own `as_of`)."""
+    if day is None or day >= loaded.as_of_day:
+        return loaded.as_of
+    return end_of_day(day, loaded.workflow.timezone)
+
+
+def record_wip_limit_change(
+    setup: Setup, stage: str, old: int | None, new: int | None, who: str, why: str
+) -> None:
+    """Append a WIP-limit change to the store's history (now); the data version changes, so
+    every page shows it on its next run. Raises `FlowdeckError` (store locked, bad value)."""
+    if setup.demo:
+        raise FlowdeckError("the demo data is read-only: connect a store to record WIP limits")
+    if setup.db_path.is_file():
+        _store(str(setup.db_path)).record_wip_limit_change(stage, old, new, None, who, why)
+        return
+    with open_store(setup.db_path, create=True) as store:
+        store.record_wip_limit_change(stage, old, new, None, who, why)
+
+
+@st.cache_resource(show_spinner=False)
+def sync_runner(setup: Setup) -> SyncRunner | None:
+    """The dashboard process's one sync runner (None for the demo: nothing to sync); it starts
+    the `--sync-every` schedule the first time it is asked for."""
+    if setup.config_path is None:
+        return None
+    runner = SyncRunner(setup.config_path, setup.db_path, setup.sync_every)
+    runner.start_schedule()
+    return runner
+
+
+def clear_caches() -> None:
+    """Forget cached data (after this process itself wrote to the store)."""
+    _load.clear()
+    _report.clear()

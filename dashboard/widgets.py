@@ -1,0 +1,59 @@
+"""Small Streamlit pieces the pages share: a table with its CSV download, the "no data" note,
+a chart, a number. Untrusted text never reaches markdown unescaped (see `safe_text`)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard.safe_text import escape_markdown
+from dashboard.tables import csv_bytes
+
+#: Plotly's mode bar links to plotly.com and its logo loads nothing, but keep the bar lean.
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+def table(frame: pd.DataFrame, name: str, key: str, height: int | str = "auto", **kwargs) -> None:
+    """A table and a button to download it as `name`.csv (formula-escaped)."""
+    st.dataframe(frame, hide_index=True, height=height, key=f"{key}_table", **kwargs)
+    st.download_button(
+        f"⬇️ Download {name}.csv",
+        data=csv_bytes(frame),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"{key}_download",
+        on_click="ignore",
+    )
+
+
+def chart(fig: go.Figure, key: str) -> None:
+    st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+
+
+def no_data(why: str, what_to_do: str) -> None:
+    """Instead of an empty chart: why there is nothing, and what to do about it."""
+    st.info(f"**{why}** {what_to_do}")
+
+
+def md(text: object) -> str:
+    return escape_markdown(text)
+
+
+def code(text: object) -> str:
+    """Text as an inline code span (escapes do not work inside one: fence it instead)."""
+    value = " ".join(str(text).split())
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {value} {fence}"
+
+
+def fmt(value: object, digits: int = 1, unit: str = "") -> str:
+    """A number for a metric tile: `n/a` when missing."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return "n/a"
+    number = float(value)
+    text = f"{number:.{digits}f}" if digits else f"{round(number):d}"
+    return f"{text}{unit}"

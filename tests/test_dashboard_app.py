@@ -1,0 +1,480 @@
+"""The dashboard's pages under Streamlit's AppTest, on the demo data, on an empty store and on a
+store filled by a real sync of a CSV source: no exception, the key elements present, and the
+numbers on screen equal to what `metrics/` computes for the same inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from connectors.config import load_config
+from connectors.demo import (
+    DEMO_AS_OF,
+    DEMO_LAST_DAY,
+    DEMO_WORKFLOW_TOML,
+    demo_config,
+    demo_flow_data,
+)
+from connectors.store import open_store
+from dashboard.board import board_columns
+from dashboard.filters import Filters, filter_flow_data
+from dashboard.safe_text import escape_markdown
+from dashboard.sync_runner import SyncRunner
+from dashboard.tables import csv_bytes
+from metrics.days import end_of_day
+from metrics.quality import data_quality
+from metrics.report import flow_report
+
+streamlit_testing = pytest.importorskip("streamlit.testing.v1")
+AppTest = streamlit_testing.AppTest
+
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+PAGES = ["app_pages/board.py", "app_pages/flow.py", "app_pages/cycle_time.py",
+         "app_pages/delivery.py", "app_pages/data.py"]  # fmt: skip
+TIMEOUT = 60
+HOSTILE = "<script>alert('board')</script> in the search box"
+
+
+# ---- a CSV source holding the demo world (shared with the browser test) -------------------
+
+
+def team_today(timezone: str = "Europe/London") -> dt.date:
+    return pd.Timestamp.now(tz=timezone).date()
+
+
+def write_team_files(folder: Path, today: dt.date | None = None) -> Path:
+    """The demo world as a `csv` source, moved by whole weeks (weekdays stay weekdays) so that
+    its last day falls in the week before `today`. Returns the workflow file's path."""
+    today = today or team_today()
+    data = demo_flow_data()
+    shift = pd.Timedelta(days=((pd.Timestamp(today) - DEMO_LAST_DAY).days // 7) * 7)
+    attrs = data.items.set_index("item_id")[["title", "type", "labels", "url"]]
+    events = data.events.join(attrs, on="item_id")
+    events = events.assign(
+        changed_at=(events["changed_at"] + shift).map(
+            lambda t: t.isoformat().replace("+00:00", "Z")
+        )
+    )
+    cols = ["item_id", "changed_at", "event", "status", "title", "type", "labels", "url"]
+    # Plain pandas, not the formula-escaping writer: the hostile titles must arrive as typed.
+    events[cols].to_csv(folder / "events.csv", index=False)
+    deploys = data.deployments.assign(
+        deployed_at=(data.deployments["deployed_at"] + shift).map(
+            lambda t: t.isoformat().replace("+00:00", "Z")
+        )
+    )
+    deploys[["deploy_id", "deployed_at", "environment", "status", "version"]].to_csv(
+        folder / "deployments.csv", index=False
+    )
+    config = folder / "flowdeck.toml"
+    config.write_text(
+        DEMO_WORKFLOW_TOML
+        + '\n[[sources]]\nname = "team"\nkind = "csv"\nevents = "events.csv"\n'
+        + 'deployments = "deployments.csv"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_env(monkeypatch, tmp_path):
+    """No workflow file, no store: the demo."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("FLOWDECK_CONFIG", "FLOWDECK_DB", "FLOWDECK_SYNC_EVERY"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def store_env(monkeypatch, tmp_path):
+    """A workflow file with a CSV source, and an empty store beside it."""
+    monkeypatch.chdir(tmp_path)
+    config = write_team_files(tmp_path)
+    db = tmp_path / ".flowdeck" / "flowdeck.db"
+    db.parent.mkdir()
+    open_store(db, create=True).close()
+    monkeypatch.setenv("FLOWDECK_CONFIG", str(config))
+    monkeypatch.setenv("FLOWDECK_DB", str(db))
+    monkeypatch.delenv("FLOWDECK_SYNC_EVERY", raising=False)
+    return config, db
+
+
+def run_page(page: str | None = None, at: AppTest | None = None) -> AppTest:
+    at = at or AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    if page is None:
+        at.run()
+    else:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def markdown_texts(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown]
+
+
+def unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def metric(at: AppTest, label: str) -> str:
+    for m in at.metric:
+        if m.label == label:
+            return m.value
+    raise AssertionError(f"no metric {label!r}: {[m.label for m in at.metric]}")
+
+
+def demo_report(filters: Filters | None = None, as_of=DEMO_AS_OF):
+    filters = filters or Filters()
+    cfg = demo_config()
+    data = filter_flow_data(demo_flow_data(), filters)
+    last = pd.Timestamp(as_of.tz_convert(cfg.workflow.timezone).date())
+    first = last - pd.Timedelta(days=89)
+    return cfg, flow_report(data, cfg.workflow, as_of, first, last)
+
+
+# ---- the demo -----------------------------------------------------------------------------
+
+
+def test_board_on_demo_shows_the_metrics_numbers(demo_env):
+    at = run_page()
+    assert any("Demo data" in i.value for i in at.info)
+    cfg, report = demo_report()
+    wip = report.items[report.items["in_progress"]]
+    assert metric(at, "Items in progress") == str(len(wip))
+    assert metric(at, "SLE (p85 cycle time)") == f"{report.percentiles[85]:.1f} days"
+    assert metric(at, "Blocked now") == str(int(wip["blocked_now"].sum()))
+    assert metric(at, "Older than the SLE") == f"{summary_value(report, 'items_over_sle'):.0f}"
+    headings = [unescape(t)[5:] for t in markdown_texts(at) if t.startswith("#### ")]
+    expected = [c.heading for c in board_columns(report, cfg.workflow)]
+    assert headings == expected
+    # Every in-progress stage has a column whose count is the stage's WIP from metrics/.
+    for stage in cfg.workflow.in_progress_names:
+        count = int((wip["stage"] == stage).sum())
+        assert any(h.startswith(f"{stage} {count}") for h in headings), (stage, headings)
+    assert [p.proto.spec for p in at.get("plotly_chart")], "the aging WIP chart is missing"
+
+
+def test_board_replay_shows_a_past_day_and_hostile_titles_as_text(demo_env):
+    cfg, report = demo_report()
+    items = report.items
+    hostile = items[items["title"] == HOSTILE].iloc[0]
+    day = (hostile["started_at"] + (hostile["done_at"] - hostile["started_at"]) / 2).tz_convert(
+        cfg.workflow.timezone
+    )
+    at = run_page()
+    at.date_input(key="board_as_of").set_value(day.date()).run()
+    assert not at.exception
+    moment = end_of_day(day.date(), cfg.workflow.timezone)
+    _, past = demo_report(as_of=moment)
+    past_wip = past.items[past.items["in_progress"]]
+    assert metric(at, "Items in progress") == str(len(past_wip))
+    texts = markdown_texts(at)
+    assert any(day.strftime("%d %B %Y") in c.value for c in at.caption)
+    # The title went into markdown escaped: shown literally, never parsed as HTML.
+    shown = [t for t in texts if "script" in t]
+    assert shown and all("\\<script\\>" in t for t in shown), shown
+    assert any(t.endswith("\n" + escape_markdown(HOSTILE)) for t in texts)
+    # The limit a stage had that day (In Progress was 8 before the kaizen change, now 4).
+    headings = [unescape(t)[5:] for t in texts if t.startswith("#### ")]
+    in_progress = int((past_wip["stage"] == "In Progress").sum())
+    assert f"In Progress {in_progress} / 8" in headings
+
+
+def test_formula_titles_stay_text_on_the_board_and_in_its_csv(demo_env):
+    cfg, report = demo_report()
+    items = report.items
+    formula = items[items["title"].str.startswith("=HYPERLINK")].iloc[0]
+    middle = formula["started_at"] + (formula["done_at"] - formula["started_at"]) / 2
+    day = middle.tz_convert(cfg.workflow.timezone).date()
+    at = run_page()
+    at.date_input(key="board_as_of").set_value(day).run()
+    assert not at.exception
+    title = formula["title"]
+    assert any(t.endswith("\n" + escape_markdown(title)) for t in markdown_texts(at))
+    download = at.get("download_button")
+    assert download, "the items table has no download button"
+    table = at.get("dataframe")[-1].value
+    assert title in table["title"].tolist()  # on screen as typed
+    text = csv_bytes(table).decode("utf-8")
+    assert "'=HYPERLINK(" in text and ',"=HYPERLINK(' not in text
+
+
+def test_sidebar_filter_changes_every_number(demo_env):
+    at = run_page()
+    at.multiselect(key="filter_types").set_value(["Bug"]).run()
+    assert not at.exception
+    cfg, report = demo_report(Filters(types=("Bug",)))
+    wip = report.items[report.items["in_progress"]]
+    assert metric(at, "Items in progress") == str(len(wip))
+    headings = [unescape(t)[5:] for t in markdown_texts(at) if t.startswith("#### ")]
+    assert headings == [c.heading for c in board_columns(report, cfg.workflow)]
+
+
+def test_board_auto_refresh_redraws_in_a_fragment(demo_env):
+    at = run_page()
+    before = markdown_texts(at)
+    at.selectbox(key="board_refresh").set_value("every minute").run()
+    assert not at.exception
+    assert markdown_texts(at) == before  # the same board, now inside a refreshing fragment
+
+
+def summary_value(report, name: str) -> float:
+    return float(report.summary.set_index("metric").loc[name, "value"])
+
+
+def test_flow_page_on_demo(demo_env):
+    at = run_page(PAGES[1])
+    _, report = demo_report()
+    assert metric(at, "Average WIP") == f"{summary_value(report, 'wip_avg'):.1f}"
+    assert (
+        metric(at, "Throughput per week") == f"{summary_value(report, 'throughput_per_week'):.1f}"
+    )
+    assert (
+        metric(at, "Delivered in range")
+        == f"{summary_value(report, 'items_delivered_in_range'):.0f}"
+    )
+    keys = {c.key for c in at.get("plotly_chart")}
+    assert {"cfd", "wip_run", "net_flow", "throughput", "stage_wip"} <= keys
+    assert not at.error
+
+
+def test_cycle_time_page_on_demo(demo_env):
+    at = run_page(PAGES[2])
+    _, report = demo_report()
+    for p in (50, 70, 95):
+        assert metric(at, f"p{p}") == f"{report.percentiles[p]:.1f} days"
+    assert metric(at, "p85 (SLE)") == f"{report.percentiles[85]:.1f} days"
+    keys = {c.key for c in at.get("plotly_chart")}
+    assert {"scatter", "histogram", "stages", "efficiency"} <= keys
+
+
+def test_delivery_page_on_demo(demo_env):
+    at = run_page(PAGES[3])
+    _, report = demo_report()
+    freq = summary_value(report, "deploy_frequency_per_week")
+    assert metric(at, "Deploy frequency") == f"{freq:.2f} per week"
+    rate = summary_value(report, "change_failure_rate")
+    assert metric(at, "Change failure rate") == f"{rate * 100:.0f}%"
+    badges = [t for t in markdown_texts(at) if "-badge[" in t]
+    assert len(badges) == 4
+    keys = {c.key for c in at.get("plotly_chart")}
+    assert {"deploys", "batches", "lead_times", "restore"} <= keys
+
+
+def test_data_page_on_demo(demo_env):
+    at = run_page(PAGES[4])
+    data = demo_flow_data()
+    assert metric(at, "Items") == str(len(data.items))
+    assert metric(at, "Events") == str(len(data.events))
+    assert metric(at, "Deployments") == str(len(data.deployments))
+    cfg = demo_config()
+    full = flow_report(data, cfg.workflow, DEMO_AS_OF)
+    quality = data_quality(full, cfg.workflow)
+    shown = at.get("dataframe")[-1].value
+    assert shown["count"].tolist() == quality["count"].tolist()
+    assert not at.button  # nothing to sync in the demo
+
+
+# ---- an empty store, then a real sync -----------------------------------------------------
+
+
+def test_every_page_on_an_empty_store_says_what_to_do(store_env):
+    at = run_page()
+    assert not at.get("plotly_chart")
+    assert any("No work items yet" in i.value for i in at.info)
+    for page in PAGES[1:]:
+        run_page(page, at)
+        assert not at.error, (page, [e.value for e in at.error])
+        assert not at.get("plotly_chart"), page
+        assert at.info, f"{page}: no note saying why it is empty"
+    assert at.button(key="sync_now")
+
+
+def test_sync_now_then_a_failed_sync_keeps_the_data(store_env):
+    config_path, db = store_env
+    at = run_page(PAGES[4])
+    at.button(key="sync_now").click().run()
+    assert not at.exception
+    assert any("Last sync by this dashboard" in s.value for s in at.success)
+    config = load_config(config_path)
+    with open_store(db, create=False) as store:
+        data = store.read_flow_data()
+    assert metric(at, "Items") == str(len(data.items))
+    tz = config.workflow.timezone
+    today = team_today(tz)
+    last = pd.Timestamp(today)
+    report = flow_report(data, config.workflow, end_of_day(today, tz),
+                         last - pd.Timedelta(days=89), last)  # fmt: skip
+    run_page(PAGES[0], at)
+    wip = report.items[report.items["in_progress"]]
+    assert metric(at, "Items in progress") == str(len(wip))
+    headings = [unescape(t)[5:] for t in markdown_texts(at) if t.startswith("#### ")]
+    assert headings == [c.heading for c in board_columns(report, config.workflow)]
+
+    # The source's file disappears: the sync fails, says why, and the data stays.
+    (config_path.parent / "events.csv").rename(config_path.parent / "events.moved")
+    run_page(PAGES[4], at)
+    at.button(key="sync_now").click().run()
+    assert not at.exception
+    errors = unescape(" ".join(e.value for e in at.error))
+    assert "events.csv" in errors and "team" in errors
+    assert metric(at, "Items") == str(len(data.items))
+    run_page(PAGES[0], at)
+    assert metric(at, "Items in progress") == str(len(wip))
+
+
+def test_a_lead_records_a_wip_limit_change(store_env):
+    config_path, db = store_env
+    assert SyncRunner(config_path, db).run().ok
+    at = run_page(PAGES[1])
+    assert any("No WIP-limit change recorded yet" in c.value for c in at.caption)
+    at.selectbox(key="limit_stage").set_value("In Progress")
+    at.number_input(key="limit_new").set_value(2)
+    at.text_input(key="limit_who").set_value("Lead")
+    at.text_input(key="limit_why").set_value("=cmd|' /C calc'!A0 try two")
+    next(b for b in at.button if b.label == "Record the change").click().run()
+    assert not at.exception and not at.error
+    with open_store(db, create=False) as store:
+        history = store.wip_limit_changes()
+    assert history[["stage", "old_limit", "new_limit", "who"]].values.tolist() == [
+        ["In Progress", 4, 2, "Lead"]
+    ]
+    # The workflow file still says 4: the page says so, and the board uses the new limit.
+    assert any("workflow file says 4" in w.value for w in at.warning)
+    shown = at.get("dataframe")[0].value
+    assert shown["new_limit"].tolist() == [2]
+    run_page(PAGES[0], at)
+    headings = [unescape(t)[5:] for t in markdown_texts(at) if t.startswith("#### ")]
+    assert any(h.startswith("In Progress ") and h.endswith(" / 2") for h in headings), headings
+
+
+def test_a_broken_store_shows_the_error_and_keeps_the_last_good_data(store_env):
+    config_path, db = store_env
+    runner = SyncRunner(config_path, db)
+    assert runner.run().ok
+    at = run_page()
+    before = metric(at, "Items in progress")
+    db.write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    from dashboard import data as app_data
+
+    app_data.clear_caches()
+    app_data._store.clear()
+    at.run()
+    assert not at.exception
+    assert any("showing the last good data" in e.value for e in at.error)
+    assert metric(at, "Items in progress") == before
+
+
+def test_background_sync_runs_on_schedule(store_env):
+    config_path, db = store_env
+    runner = SyncRunner(config_path, db, every_minutes=0.01)
+    runner.start_schedule()
+    try:
+        deadline = time.monotonic() + 20
+        while runner.last is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert runner.last is not None and runner.last.ok, runner.last
+        assert runner.last.trigger == "schedule"
+        assert runner.run() is None or not runner.busy  # one sync at a time
+    finally:
+        runner.stop()
+    with open_store(db, create=False) as store:
+        assert store.sources_status()["last_result"].tolist() == ["ok"]
+
+
+def test_sync_every_keeps_the_store_fresh_without_a_click(store_env, monkeypatch):
+    from dashboard import data as app_data
+
+    monkeypatch.setenv("FLOWDECK_SYNC_EVERY", "0.02")
+    at = run_page()
+    assert any("No work items yet" in i.value for i in at.info)
+    runner = app_data.sync_runner(app_data.setup_from_env())
+    try:
+        deadline = time.monotonic() + 20
+        while (runner.last is None or runner.busy) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert runner.last is not None and runner.last.ok
+        at.run()
+        assert int(metric(at, "Items in progress")) > 0
+        run_page(PAGES[4], at)
+        assert any("on schedule" in s.value for s in at.success)
+        assert any("every 0.02 minutes" in c.value for c in at.caption)
+    finally:
+        runner.stop()
+
+
+# ---- the real data sets -------------------------------------------------------------------
+
+
+def test_every_page_on_the_real_data_sets(real_set, monkeypatch, tmp_path):
+    from connectors.sync import import_file
+
+    monkeypatch.chdir(tmp_path)
+    config = load_config(real_set / "flowdeck.toml")
+    db = tmp_path / "store.db"
+    import_file(db, real_set / "events.csv", "real", config)
+    monkeypatch.setenv("FLOWDECK_CONFIG", str(real_set / "flowdeck.toml"))
+    monkeypatch.setenv("FLOWDECK_DB", str(db))
+    at = run_page()
+    with open_store(db, create=False) as store:
+        data = store.read_flow_data()
+    tz = config.workflow.timezone
+    report = flow_report(data, config.workflow, end_of_day(team_today(tz), tz))
+    wip = report.items[report.items["in_progress"]]
+    assert metric(at, "Items in progress") == str(len(wip))
+    for page in PAGES[1:]:
+        run_page(page, at)
+        assert not at.error, (page, [e.value for e in at.error])
+        assert at.get("plotly_chart") or at.info, page
+    assert metric(at, "Events") == str(len(data.events))
+
+
+# ---- the command ----------------------------------------------------------------------------
+
+
+def test_dashboard_command_refuses_bad_input_in_one_line(tmp_path, monkeypatch, capsys):
+    from dashboard.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[workflow]\nstages = 3\n", encoding="utf-8")
+    assert main(["dashboard", "--config", str(bad)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "bad.toml" in err
+    assert main(["dashboard", "--sync-every", "5"]) == 1
+    assert "--sync-every" in capsys.readouterr().err
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["dashboard", "--port", str(port)]) == 1
+    assert f"port {port}" in capsys.readouterr().err
+    store = tmp_path / "elsewhere.db"
+    open_store(store, create=True).close()
+    assert main(["dashboard", "--db", str(store)]) == 1
+    assert "no workflow file" in capsys.readouterr().err
+
+
+def test_streamlit_is_started_private_and_quiet():
+    from dashboard.commands.serve import streamlit_command
+
+    cmd = streamlit_command("127.0.0.1", 8600)
+    options = dict(zip(cmd[5::2], cmd[6::2], strict=True))
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py")
+    assert options["--browser.gatherUsageStats"] == "false"
+    assert options["--server.headless"] == "true"
+    assert options["--server.address"] == "127.0.0.1" and options["--server.port"] == "8600"

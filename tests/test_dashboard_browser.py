@@ -1,0 +1,355 @@
+"""The dashboard in a real browser: Playwright driving Debian's Chromium against
+`flowdeck dashboard` served on 127.0.0.1.
+
+Two servers start once for the module (in parallel): one on the built-in demo (no workflow file,
+no store: what a fresh clone shows) and one on a workflow file with a CSV source and an empty
+store, which the test fills by clicking "Sync now". Every page is visited and screenshotted
+into a folder (a temporary one; `FLOWDECK_SCREENSHOTS=docs/images` writes the documentation's
+images), and every request the browser makes must go to 127.0.0.1.
+
+Chromium: `apt-get install chromium`. Without it the module skips, except under CI=true, where
+skipping would hide a broken dashboard: there it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pandas as pd
+import pytest
+
+from connectors.config import load_config
+from connectors.demo import demo_wip_limit_changes
+from connectors.store import open_store
+from dashboard.board import board_columns
+from dashboard.filters import Filters
+from metrics.days import end_of_day
+from metrics.report import flow_report
+from tests.test_dashboard_app import HOSTILE, demo_report, team_today, write_team_files
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+FLOWDECK = Path(sys.executable).with_name("flowdeck")
+START_TIMEOUT = 40.0
+RENDER_TIMEOUT = 30_000  # ms
+PAGES = {"Board": "board", "Flow": "flow", "Cycle time": "cycle_time", "Delivery": "delivery",
+         "Data": "data"}  # fmt: skip
+LOCAL_HOSTS = {"127.0.0.1"}
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return
+    message = (
+        f"Chromium is not installed at {CHROMIUM}: run `apt-get install chromium` "
+        "(Playwright cannot download browsers here)"
+    )
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message}; the browser tests must run in CI")
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name: str, cwd: Path, args: list[str], env: dict[str, str]) -> None:
+        self.name = name
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = cwd / f"{name}-server.log"
+        self.started = time.monotonic()
+        self.healthy = False
+        self._log_handle = self.log.open("wb")
+        cmd = [str(FLOWDECK), "dashboard", "--host", "127.0.0.1", "--port", str(self.port), *args]
+        self.proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=self._log_handle, stderr=subprocess.STDOUT
+        )
+
+    def wait_healthy(self) -> None:
+        deadline = self.started + START_TIMEOUT
+        if self.healthy:
+            return
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.name} server exited:\n{self.log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        self.healthy = True
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError(f"{self.name} server did not start:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log_handle.close()
+
+
+def _clean_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("FLOWDECK_CONFIG", "FLOWDECK_DB", "FLOWDECK_SYNC_EVERY"):
+        env.pop(name, None)
+    # Tell any proxy-aware code path nothing: the app must not reach out at all.
+    env["NO_PROXY"] = "127.0.0.1,localhost"
+    return env
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    _require_chromium()
+    demo_dir = tmp_path_factory.mktemp("demo")
+    team_dir = tmp_path_factory.mktemp("team")
+    config = write_team_files(team_dir)
+    db = team_dir / ".flowdeck" / "flowdeck.db"
+    env = _clean_env()
+    started = [
+        Server("demo", demo_dir, [], env),
+        Server("team", team_dir, ["--config", str(config), "--db", str(db)], env),
+    ]
+    try:
+        # Not waited for here: Chromium starts meanwhile; each test waits for its server.
+        yield {"demo": started[0], "team": started[1], "config": config, "db": db}
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    target = os.environ.get("FLOWDECK_SCREENSHOTS")
+    folder = Path(target) if target else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page whose every request is recorded; a request to anywhere but 127.0.0.1 is
+    aborted (nothing leaves the machine) and fails the test, as do a dialog (an injected
+    `alert`) and any error in the browser console."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    outside: list[str] = []
+    seen: list[str] = []
+    dialogs: list[str] = []
+
+    def local(url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme in ("data", "blob", "about") or parts.hostname in LOCAL_HOSTS
+
+    def check(route):
+        url = route.request.url
+        seen.append(url)
+        if local(url):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route("**/*", check)
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("websocket", lambda ws: None if local(ws.url) else outside.append(ws.url))
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    page.outside_requests = outside
+    yield page
+    context.close()
+    assert any("/static/" in url for url in seen), "the request check saw no request at all"
+    assert not outside, f"requests left the machine: {outside}"
+    assert not dialogs, f"a page opened a dialog (script injection?): {dialogs}"
+    assert not errors, f"errors in the browser console: {errors}"
+
+
+# ---- waiting for a real render -----------------------------------------------------------
+
+_RENDERED = """
+([wantPlots]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return false;
+  if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+  if (app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (document.querySelector('[data-testid="stAppSkeleton"], [data-testid="stSkeleton"]'))
+    return false;
+  if (document.querySelector('[data-testid="stStatusWidget"] [data-testid="stSpinner"]'))
+    return false;
+  const plots = document.querySelectorAll('[data-testid="stPlotlyChart"]');
+  for (const p of plots) { if (!p.querySelector('svg.main-svg')) return false; }
+  if (wantPlots && plots.length === 0) return false;
+  return true;
+}
+"""
+
+
+def wait_rendered(page, plots: bool = False) -> None:
+    """Connected, the script finished, no skeleton placeholder left, and every plotly chart has
+    drawn its SVG; then the same again a moment later (a rerun may follow a widget change)."""
+    for _ in range(2):
+        page.wait_for_function(_RENDERED, arg=[plots], timeout=RENDER_TIMEOUT)
+        page.wait_for_timeout(250)
+    page.wait_for_function(_RENDERED, arg=[plots], timeout=RENDER_TIMEOUT)
+
+
+def open_page(page, server, title: str, plots: bool = True) -> None:
+    """Go to a page through the sidebar navigation, as a user does."""
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+    page.wait_for_url(re.compile(f"/{PAGES[title]}$" if title != "Board" else r":\d+/$"))
+    wait_rendered(page, plots=plots)
+
+
+def headings(page) -> list[str]:
+    return [
+        t.strip() for t in page.locator('[data-testid="stMarkdownContainer"] h4').all_inner_texts()
+    ]
+
+
+def metric_value(page, label: str) -> str:
+    tile = page.locator('[data-testid="stMetric"]', has_text=label).first
+    return tile.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+_CONTENT_HEIGHT = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const block = document.querySelector('[data-testid="stMainBlockContainer"]');
+  return Math.max(main ? main.scrollHeight : 0, block ? block.scrollHeight : 0);
+}"""
+
+
+def screenshot(page, folder: Path, name: str, max_height: int = 5000) -> Path:
+    """The whole page: Streamlit scrolls inside its main area, not the document, so the window
+    is made as tall as the content for the shot."""
+    path = folder / f"{name}.png"
+    size = page.viewport_size
+    height = min(max(page.evaluate(_CONTENT_HEIGHT), size["height"]), max_height)
+    if height > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": height})
+        page.wait_for_timeout(400)  # plotly redraws at the new size
+        wait_rendered(page)
+    page.screenshot(path=str(path))
+    if height > size["height"]:
+        page.set_viewport_size(size)
+    return path
+
+
+# ---- tests --------------------------------------------------------------------------------
+
+
+def test_demo_board_every_page_filter_and_replay(servers, page, shots):
+    demo = servers["demo"]
+    demo.wait_healthy()
+    page.goto(demo.url + "/")
+    wait_rendered(page, plots=True)
+    assert page.get_by_text("Demo data").first.is_visible()
+    cfg, report = demo_report()
+    expected = [c.heading for c in board_columns(report, cfg.workflow)]
+    assert headings(page) == expected
+    wip = report.items[report.items["in_progress"]]
+    assert metric_value(page, "Items in progress") == str(len(wip))
+    screenshot(page, shots, "board")
+
+    for title in ("Flow", "Cycle time", "Delivery", "Data"):
+        open_page(page, demo, title, plots=title != "Data")
+        assert page.locator("h1", has_text=title).first.is_visible()
+        assert not page.locator('[data-testid="stException"]').count()
+        screenshot(page, shots, PAGES[title])
+
+    # A sidebar filter: only the type of an item with a hostile title...
+    hostile = report.items[report.items["title"] == HOSTILE].iloc[0]
+    kind = hostile["type"]
+    open_page(page, demo, "Board")
+    types = page.locator('[data-testid="stMultiSelect"]', has_text="Item types")
+    types.locator("input").click()
+    page.keyboard.type(kind)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    wait_rendered(page, plots=True)
+    chosen = Filters(types=(kind,))
+    _, only = demo_report(chosen)
+    assert headings(page) == [c.heading for c in board_columns(only, cfg.workflow)]
+    only_wip = only.items[only.items["in_progress"]]
+    assert metric_value(page, "Items in progress") == str(len(only_wip))
+
+    # ...then replay a day it was in progress: its title shows as text, nothing runs.
+    middle = hostile["started_at"] + (hostile["done_at"] - hostile["started_at"]) / 2
+    day = middle.tz_convert(cfg.workflow.timezone).date()
+    box = page.locator('[data-testid="stDateInput"]', has_text="As of")
+    box.locator("[role=spinbutton]").first.click()
+    page.keyboard.type(day.strftime("%Y/%m/%d"))  # year, month, day segments in turn
+    page.keyboard.press("Escape")
+    page.locator("h1", has_text="Board").click()  # the field commits its value on blur
+    wait_rendered(page, plots=True)
+    assert page.get_by_text(f"Replaying the end of {day:%A %d %B %Y}").first.is_visible()
+    _, past = demo_report(chosen, as_of=end_of_day(day, cfg.workflow.timezone))
+    assert headings(page) == [
+        c.heading for c in board_columns(past, cfg.workflow, demo_wip_limit_changes())
+    ]
+    assert page.get_by_text(HOSTILE).first.is_visible()
+    assert page.locator("script", has_text="alert('board')").count() == 0
+    screenshot(page, shots, "board_replay")
+
+
+def test_sync_now_fills_an_empty_store(servers, page, shots):
+    team = servers["team"]
+    team.wait_healthy()
+    page.goto(team.url + "/")
+    wait_rendered(page)
+    assert page.get_by_text("No work items yet").first.is_visible()
+    open_page(page, team, "Data", plots=False)
+    page.get_by_role("button", name="Sync now").click()
+    # The live progress box gives way to the result once the page reruns on the new data.
+    page.get_by_text("Last sync by this dashboard").first.wait_for(timeout=RENDER_TIMEOUT)
+    wait_rendered(page)
+    result = page.locator('[data-testid="stAlertContentSuccess"]').first.inner_text()
+    assert "team: items" in result and "added" in result, result
+    screenshot(page, shots, "data_after_sync")
+
+    config = load_config(servers["config"])
+    with open_store(servers["db"], create=False) as store:
+        data = store.read_flow_data()
+        sources = store.sources_status()
+    assert sources["last_result"].tolist() != ["failed"]
+    tz = config.workflow.timezone
+    as_of = end_of_day(team_today(tz), tz)
+    last = pd.Timestamp(team_today(tz))
+    report = flow_report(data, config.workflow, as_of, last - pd.Timedelta(days=89), last)
+    open_page(page, team, "Board")
+    assert headings(page) == [c.heading for c in board_columns(report, config.workflow)]
+    wip = report.items[report.items["in_progress"]]
+    assert metric_value(page, "Items in progress") == str(len(wip))
+    screenshot(page, shots, "board_synced")

@@ -1,0 +1,365 @@
+"""The dashboard's plain parts, without Streamlit: chart builders (what each figure plots equals
+the metrics' numbers), the board's columns and attention list, the sidebar's filters, safe
+rendering of untrusted text, CSV downloads and the DORA bands."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data, demo_wip_limit_changes
+from dashboard import charts, dora
+from dashboard.board import (
+    attention_list,
+    board_columns,
+    board_stages,
+    limit_at,
+    short_id,
+)
+from dashboard.filters import Filters, filter_flow_data, filter_options, within_days
+from dashboard.safe_text import escape_markdown, plot_text, safe_url
+from dashboard.tables import csv_bytes
+from metrics.days import end_of_day
+from metrics.frames import FlowData
+from metrics.report import flow_report
+
+HOSTILE = "<script>alert('board')</script> in the search box"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    config = demo_config()
+    data = demo_flow_data()
+    return config.workflow, data, flow_report(data, config.workflow, DEMO_AS_OF)
+
+
+@pytest.fixture(scope="module")
+def empty():
+    workflow = demo_config().workflow
+    return workflow, flow_report(FlowData(), workflow, DEMO_AS_OF)
+
+
+def _points(fig: go.Figure) -> int:
+    return sum(len(t.y) for t in fig.data if t.type == "scatter" and t.mode == "markers")
+
+
+# ---- charts -------------------------------------------------------------------------------
+
+
+def test_aging_wip_plots_every_item_in_progress_at_its_age(demo):
+    workflow, _, report = demo
+    wip = report.items[report.items["in_progress"]]
+    fig = charts.aging_wip(report.items, workflow.in_progress_names, report.percentiles)
+    assert _points(fig) == len(wip)
+    ages = sorted(float(y) for t in fig.data for y in t.y)
+    assert ages == sorted(wip["age_days"].astype(float))
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert sorted(round(s.y0, 4) for s in lines) == sorted(report.percentiles.round(4))
+    assert len([s for s in fig.layout.shapes if s.type == "rect"]) == 5  # 4 bands + beyond p95
+    assert list(fig.layout.xaxis.ticktext) == workflow.in_progress_names
+
+
+def test_aging_wip_hover_text_is_escaped():
+    items = pd.DataFrame(
+        {
+            "title": [HOSTILE],
+            "stage": ["In Progress"],
+            "age_days": pd.array([4], dtype="Int64"),
+            "in_progress": [True],
+            "pace_band": ["late"],
+            "blocked_now": [True],
+        },
+        index=pd.Index(["<b>X-1</b>"], name="item_id"),
+    )
+    bands = pd.Series([1.0, 2.0, 3.0, 3.5], index=[50, 70, 85, 95])
+    fig = charts.aging_wip(items, ["In Progress"], bands)
+    (hover,) = fig.data[0].hovertext
+    assert "&lt;script&gt;" in hover and "<script>" not in hover
+    assert "&lt;b&gt;X-1&lt;/b&gt;" in hover
+    assert list(fig.data[0].marker.symbol) == ["x"]  # blocked items are crosses
+
+
+def test_cumulative_flow_draws_the_cfd_table(demo):
+    workflow, _, report = demo
+    stages = workflow.stage_names[workflow.start :]
+    fig = charts.cumulative_flow(report.cfd[stages], stages, workflow.start)
+    assert [t.name for t in fig.data] == list(reversed(stages))
+    for trace in fig.data:
+        assert list(trace.y) == report.cfd[trace.name].tolist()
+    assert fig.data[0].fill == "tozeroy"
+
+
+def test_wip_run_chart_has_the_total_limit(demo):
+    workflow, _, report = demo
+    fig = charts.wip_run_chart(report.daily, workflow.wip_limit)
+    assert list(fig.data[0].y) == report.daily["wip"].tolist()
+    assert any(s.y0 == workflow.wip_limit for s in fig.layout.shapes)
+
+
+def test_stage_limit_series_follows_the_wip_limit_history(demo):
+    workflow, _, report = demo
+    changes = demo_wip_limit_changes()
+    days = report.daily.index
+    limits = charts.stage_limit_series(days, "In Progress", 4, changes, workflow.timezone)
+    change_day = pd.Timestamp(changes["changed_at"].iloc[0].tz_convert(workflow.timezone).date())
+    assert (limits[days < change_day] == 8).all() and (limits[days >= change_day] == 4).all()
+    ready = charts.stage_limit_series(days, "Ready", 6, changes, workflow.timezone)
+    assert (ready == 6).all()
+    none = charts.stage_limit_series(days, "Testing", None, pd.DataFrame(), workflow.timezone)
+    assert none.isna().all()
+    fig = charts.stage_wip_chart(report.daily, ["In Progress"], {"In Progress": limits})
+    (step,) = [t for t in fig.data if t.name == "WIP limit"]
+    assert step.line.shape == "hv" and list(step.y) == limits.tolist()
+
+
+def test_weekly_throughput_and_net_flow_add_up(demo):
+    _, _, report = demo
+    daily = report.daily
+    fig = charts.weekly_throughput(daily)
+    assert sum(fig.data[0].y) == daily["throughput"].sum()
+    net = charts.net_flow(daily)
+    assert sum(net.data[0].y) == daily["arrivals"].sum() - daily["throughput"].sum()
+    weeks = charts.weekly(daily, "throughput")
+    assert all(d.dayofweek == 0 for d in weeks.index)  # labelled by their Monday
+
+
+def test_cycle_time_charts_show_the_delivered_items(demo):
+    workflow, _, report = demo
+    delivered = charts.delivered_items(report.items, workflow.timezone)
+    fig = charts.cycle_time_scatter(delivered, report.percentiles)
+    assert _points(fig) == len(delivered)
+    assert sorted(t.name for t in fig.data) == sorted(delivered["type"].unique())
+    hist = charts.cycle_time_histogram(delivered, report.percentiles)
+    assert len(hist.data[0].x) == len(delivered)
+    assert len(hist.layout.annotations) == 4
+    stages = workflow.in_progress_names
+    bars = charts.time_in_stage(report.stage_times, delivered.index, stages, {"Ready"})
+    expected = (report.stage_times.loc[delivered.index, stages] / 24).median()
+    assert np.allclose(bars.data[0].y, expected.to_numpy())
+    eff = charts.flow_efficiency_histogram(delivered)
+    assert len(eff.data[0].x) == delivered["flow_efficiency"].notna().sum()
+
+
+def test_delivery_charts_count_the_deployments(demo):
+    workflow, data, report = demo
+    table = report.deployments
+    prod = table[table["production"]]
+    fig = charts.deploys_per_week(table, workflow.timezone)
+    by_status = {t.name: sum(t.y) for t in fig.data}
+    assert by_status == prod["status"].value_counts().to_dict()
+    lines = pd.Series({prod["deploy_id"].iloc[0]: 120.0})
+    batches = charts.batch_sizes(table, lines)
+    ok = prod[prod["status"].eq("success")]
+    assert list(batches.data[0].y) == ok["batch_size"].astype(float).tolist()
+    assert batches.data[1].name == "lines changed"
+    lead = charts.lead_times(report.shipped_items)
+    assert np.allclose(lead.data[0].y, report.shipped_items["lead_time_hours"] / 24)
+    restore = charts.restore_times(table)
+    assert len(restore.data[0].y) == (prod["status"] == "failure").sum()
+
+
+def test_every_chart_builds_on_empty_data(empty):
+    workflow, report = empty
+    delivered = charts.delivered_items(report.items, workflow.timezone)
+    figures = [
+        charts.aging_wip(report.items, workflow.in_progress_names, report.percentiles),
+        charts.cumulative_flow(report.cfd, workflow.stage_names),
+        charts.wip_run_chart(report.daily, None),
+        charts.weekly_throughput(report.daily),
+        charts.net_flow(report.daily),
+        charts.cycle_time_scatter(delivered, report.percentiles),
+        charts.cycle_time_histogram(delivered, report.percentiles),
+        charts.time_in_stage(report.stage_times, delivered.index, [], set()),
+        charts.flow_efficiency_histogram(delivered),
+        charts.deploys_per_week(report.deployments, workflow.timezone),
+        charts.batch_sizes(report.deployments),
+        charts.lead_times(report.shipped_items),
+        charts.restore_times(report.deployments),
+    ]
+    for fig in figures:
+        assert isinstance(fig, go.Figure)
+        fig.to_json()  # serializable as Streamlit sends it
+
+
+# ---- the board ----------------------------------------------------------------------------
+
+
+def test_board_columns_count_what_the_metrics_count(demo):
+    workflow, _, report = demo
+    columns = board_columns(report, workflow)
+    assert [c.stage for c in columns] == [workflow.stages[i].name for i in board_stages(workflow)]
+    assert columns[0].stage == workflow.stages[workflow.start - 1].name
+    assert not columns[0].committed and all(c.committed for c in columns[1:])
+    wip = report.items[report.items["in_progress"]]
+    for col in columns[1:]:
+        assert col.count == (wip["stage"] == col.stage).sum()
+        ages = [c.age_days for c in col.cards]
+        assert ages == sorted(ages, reverse=True)  # oldest first
+    backlog = report.items[(report.items["stage"] == columns[0].stage)]
+    assert columns[0].count == len(backlog)
+    short = board_columns(report, workflow, max_cards=3)
+    assert all(len(c.cards) <= 3 for c in short)
+    assert [c.count for c in short] == [c.count for c in columns]
+
+
+def test_column_heading_says_how_far_over_the_limit(demo):
+    workflow, data, _ = demo
+    # Before the kaizen change the team ran In Progress at 8 while the workflow now says 4.
+    day = dt.date(2025, 4, 2)
+    report = flow_report(data, workflow, end_of_day(day, workflow.timezone))
+    configured = {c.stage: c for c in board_columns(report, workflow)}
+    replayed = {c.stage: c for c in board_columns(report, workflow, demo_wip_limit_changes())}
+    assert replayed["In Progress"].limit == 8 and configured["In Progress"].limit == 4
+    col = configured["In Progress"]
+    assert col.heading == f"In Progress {col.count} / 4"
+    if col.count > 4:
+        assert col.status_words == f"{col.count - 4} over the limit"
+    wip = report.items[report.items["in_progress"]]
+    for col in replayed.values():
+        if col.limit is None:
+            continue
+        assert (
+            col.count == (report.items["position"] == workflow.stage_names.index(col.stage)).sum()
+        )
+        if col.count > col.limit:
+            expected = f"{col.count - col.limit} over the limit"
+        elif col.count == col.limit:
+            expected = "at the limit"
+        else:
+            expected = f"{col.limit - col.count} below the limit"
+        assert col.status_words == expected
+    review = replayed["Review"]
+    assert review.count == (wip["stage"] == "Review").sum() > 4  # this day Review was over
+    assert review.status_words == f"{review.count - 4} over the limit"
+
+
+def test_limit_at_reads_the_history():
+    changes = pd.DataFrame(
+        {
+            "stage": ["Dev", "Dev"],
+            "old_limit": pd.array([None, 5], dtype="Int64"),
+            "new_limit": pd.array([5, 3], dtype="Int64"),
+            "changed_at": pd.to_datetime(["2025-01-10", "2025-03-01"], utc=True),
+        }
+    )
+    at = pd.Timestamp
+    assert limit_at("Dev", 3, changes, at("2025-01-01", tz="UTC")) is None
+    assert limit_at("Dev", 3, changes, at("2025-02-01", tz="UTC")) == 5
+    assert limit_at("Dev", 3, changes, at("2025-04-01", tz="UTC")) == 3
+    assert limit_at("Test", 2, changes, at("2025-04-01", tz="UTC")) == 2
+
+
+def test_attention_list_names_late_and_blocked_items_and_full_stages(demo):
+    workflow, data, _ = demo
+    day = dt.date(2025, 4, 2)
+    report = flow_report(data, workflow, end_of_day(day, workflow.timezone))
+    columns = board_columns(report, workflow)
+    attention = attention_list(report, columns)
+    wip = report.items[report.items["in_progress"]]
+    sle = report.percentiles[85]
+    late = set(wip.index[wip["age_days"] > sle])
+    blocked = set(wip.index[wip["blocked_now"]])
+    assert set(attention.loc[attention["reason"] == "older than the SLE", "item_id"]) == late
+    assert set(attention.loc[attention["reason"] == "blocked", "item_id"]) == blocked
+    over = {c.stage for c in columns if c.over}
+    assert set(attention.loc[attention["item_id"] == "", "stage"]) == over
+    assert over, "the replayed day has a stage over its configured limit"
+
+
+@pytest.mark.parametrize(
+    ("item_id", "shown"),
+    [("csv:team:FD-7", "FD-7"), ("jira:ABC-7", "ABC-7"), ("github:acme/web#12", "web#12"),
+     ("FD-7", "FD-7"), ("csv:x", "x")],
+)  # fmt: skip
+def test_short_id(item_id, shown):
+    assert short_id(item_id) == shown
+
+
+# ---- filters ------------------------------------------------------------------------------
+
+
+def test_filters_choose_items_and_their_events(demo):
+    _, data, _ = demo
+    options = filter_options(data.items)
+    assert options["types"] == ["Bug", "Chore", "Story"] and "customer" in options["labels"]
+    bugs = filter_flow_data(data, Filters(types=("Bug",)))
+    assert set(bugs.items["type"]) == {"Bug"}
+    assert set(bugs.events["item_id"]) <= set(bugs.items["item_id"])
+    assert len(bugs.deployments) == len(data.deployments)
+    customer = filter_flow_data(data, Filters(labels=("customer",)))
+    assert customer.items["labels"].str.split(";").map(lambda ls: "customer" in ls).all()
+    assert filter_flow_data(data, Filters()) is data
+    nobody = filter_flow_data(data, Filters(sources=("elsewhere",)))
+    assert nobody.items.empty and nobody.deployments.empty
+
+
+def test_within_days_uses_local_days():
+    frame = pd.DataFrame({"at": pd.to_datetime(["2025-03-30T23:30Z", "2025-03-31T00:30Z"])})
+    kept = within_days(frame, "at", "Europe/London", pd.Timestamp("2025-03-31"),
+                       pd.Timestamp("2025-03-31"))  # fmt: skip
+    assert len(kept) == 2  # 23:30 UTC on the 30th is 00:30 BST on the 31st
+
+
+# ---- untrusted text and downloads ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [HOSTILE, "[click](javascript:alert(1))", ":red[alarm] :material/home: $x^2$", "**bold**",
+     '=HYPERLINK("http://evil.example/","click me")', "line\nbreak # heading"],
+)  # fmt: skip
+def test_escape_markdown_leaves_no_markup(text):
+    escaped = escape_markdown(text)
+    # Every punctuation character is escaped, so none can open markup.
+    for i, ch in enumerate(escaped):
+        if ch in "<>[]():*$#`=_":
+            assert escaped[i - 1] == "\\", (text, escaped)
+    assert "\n" not in escaped
+    assert plot_text(text).count("<") == 0
+
+
+def test_safe_url_only_allows_http():
+    assert safe_url("https://tracker.example.com/browse/FD-1") == (
+        "https://tracker.example.com/browse/FD-1"
+    )
+    assert safe_url("javascript:alert(1)") is None
+    assert safe_url("data:text/html,hi") is None
+    assert safe_url("") is None and safe_url(None) is None
+    assert ")" not in safe_url("https://x.example/a)b c")
+
+
+def test_csv_download_is_formula_escaped_like_the_export():
+    frame = pd.DataFrame(
+        {
+            "title": ['=HYPERLINK("http://evil.example/")', "+1 for dark mode", "plain"],
+            "done_at": pd.to_datetime(["2025-01-01T10:00Z", None, "2025-01-02T00:00Z"]),
+            "n": [1, 2, 3],
+        }
+    )
+    text = csv_bytes(frame).decode("utf-8").splitlines()
+    assert text[0] == "title,done_at,n"
+    assert text[1].startswith("\"'=HYPERLINK(") and text[2].startswith("'+1")
+    assert "2025-01-01T10:00:00Z" in text[1]
+
+
+# ---- DORA bands ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rating", "band"),
+    [(dora.deploy_frequency(10), "elite"), (dora.deploy_frequency(1), "high"),
+     (dora.deploy_frequency(0.5), "medium"), (dora.deploy_frequency(0.1), "low"),
+     (dora.lead_time(2), "elite"), (dora.lead_time(48), "high"), (dora.lead_time(300), "medium"),
+     (dora.lead_time(2000), "low"), (dora.change_failure_rate(0.05), "elite"),
+     (dora.change_failure_rate(0.12), "medium"), (dora.change_failure_rate(0.5), "low"),
+     (dora.time_to_restore(0.5), "elite"), (dora.time_to_restore(5), "high"),
+     (dora.time_to_restore(100), "medium"), (dora.time_to_restore(500), "low"),
+     (dora.lead_time(float("nan")), ""), (dora.deploy_frequency(None), "")],
+)  # fmt: skip
+def test_dora_bands(rating, band):
+    assert rating.band == band
+    assert rating.meaning.endswith(".")
