@@ -6,6 +6,8 @@ chosen in the navigation; each page lives in `dashboard/app_pages/`.
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -62,4 +64,16 @@ if setup.sync_every:
 
 filters = sidebar.render(loaded)
 set_view(View(loaded=loaded, filters=filters))
-page.run()
+try:
+    page.run()
+except FlowdeckError as exc:
+    st.error(escape_markdown(exc))
+except Exception as exc:  # a page's bug: one line on screen, the traceback in the server log
+    if os.environ.get("FLOWDECK_DEBUG"):
+        raise
+    logging.getLogger("flowdeck").exception("page %s failed", page.title)
+    st.error(
+        f"This page failed: {escape_markdown(type(exc).__name__)}: {escape_markdown(exc)}. "
+        "The other pages still work; the details are in the terminal running "
+        "`flowdeck dashboard` (set FLOWDECK_DEBUG=1 to see them here)."
+    )

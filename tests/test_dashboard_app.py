@@ -478,3 +478,22 @@ def test_streamlit_is_started_private_and_quiet():
     assert options["--browser.gatherUsageStats"] == "false"
     assert options["--server.headless"] == "true"
     assert options["--server.address"] == "127.0.0.1" and options["--server.port"] == "8600"
+
+
+def test_a_failing_page_shows_one_error_line_and_the_others_still_work(demo_env, monkeypatch):
+    """A bug in one page's code is an `st.error` line, not a traceback on screen."""
+    from dashboard import charts
+
+    def broken(*args, **kwargs):
+        raise ValueError("chart builder broke")
+
+    monkeypatch.setattr(charts, "cycle_time_scatter", broken)
+    monkeypatch.delenv("FLOWDECK_DEBUG", raising=False)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.switch_page("app_pages/cycle_time.py")
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("This page failed: ValueError: chart builder broke" in e for e in errors), errors
+    run_page("app_pages/flow.py", at)
+    assert not at.error
