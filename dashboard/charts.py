@@ -470,7 +470,7 @@ def deploys_per_week(deployments: pd.DataFrame, timezone: str) -> go.Figure:
     fig = go.Figure()
     if len(prod):
         day = local_days(prod["deployed_at"], timezone)
-        week = day - pd.to_timedelta(day.dt.dayofweek, unit="D")
+        week = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
         counts = pd.crosstab(week, prod["status"])
         full = pd.date_range(counts.index.min(), counts.index.max(), freq="7D")
         counts = counts.reindex(full, fill_value=0)

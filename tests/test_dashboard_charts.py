@@ -124,7 +124,7 @@ def test_weekly_throughput_and_net_flow_add_up(demo):
     net = charts.net_flow(daily)
     assert sum(net.data[0].y) == daily["arrivals"].sum() - daily["throughput"].sum()
     weeks = charts.weekly(daily, "throughput")
-    assert all(d.dayofweek == 0 for d in weeks.index)  # labelled by their Monday
+    assert all(d.day_of_week == 0 for d in weeks.index)  # labelled by their Monday
 
 
 def test_cycle_time_charts_show_the_delivered_items(demo):
