@@ -54,3 +54,40 @@ def test_every_workflow_key_is_documented():
     doc = (ROOT / "docs" / "workflow.md").read_text(encoding="utf-8")
     for key in (*WORKFLOW_KEYS, *STAGE_KEYS):
         assert re.search(rf"`{key}`", doc), f"docs/workflow.md does not document `{key}`"
+
+
+def test_every_source_option_is_documented():
+    """Each kind's keys appear as `key` in its doc: a new option without docs fails here."""
+    from connectors import csv_source
+    from connectors.github import settings as github_settings
+    from connectors.jira import settings as jira_settings
+
+    docs = {
+        "store.md": csv_source.KEYS,
+        "github.md": github_settings.KEYS,
+        "jira.md": jira_settings.KEYS,
+    }
+    for name, keys in docs.items():
+        text = (ROOT / "docs" / name).read_text(encoding="utf-8")
+        for key in ("name", "kind", *keys):
+            assert f"`{key}`" in text, f"docs/{name} does not document `{key}`"
+
+
+def test_every_command_has_help(capsys):
+    import click
+
+    from dashboard.cli import cli, main
+
+    def walk(group: click.Group, path: list[str]):
+        for name, command in group.commands.items():
+            yield [*path, name]
+            if isinstance(command, click.Group):
+                yield from walk(command, [*path, name])
+
+    paths = list(walk(cli, []))
+    assert {"export", "sync", "import", "status", "dashboard", "init"} <= {p[0] for p in paths}
+    assert ["init", "github"] in paths and ["init", "jira"] in paths
+    for path in paths:
+        assert main([*path, "--help"]) == 0, path
+        out = capsys.readouterr().out
+        assert "Usage:" in out and len(out.splitlines()) > 3, path
