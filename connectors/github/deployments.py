@@ -92,7 +92,7 @@ def fetch_workflow_runs(
 ) -> list[Deployment]:
     """Completed runs of the workflow file on the branch, newest first, through PyGithub."""
     settings = client.settings
-    repo = client.github.get_repo(settings.repo, lazy=True)
+    repo = client.github.withLazy(True).get_repo(settings.repo)
     workflow = repo.get_workflow(settings.workflow)
     kwargs: dict[str, Any] = {"branch": settings.branch, "status": "completed"}
     if since is not None:

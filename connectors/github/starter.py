@@ -55,7 +55,7 @@ def read_board(client: GithubClient) -> Board:
     if settings.status_from == "labels":
         prefix = settings.label_prefix.strip().casefold()
         with github_failures(settings, "reading the repository's labels"):
-            repo = client.github.get_repo(settings.repo, lazy=True)
+            repo = client.github.withLazy(True).get_repo(settings.repo)
             names = [label.name for label in repo.get_labels()]
         found = tuple(
             n[len(prefix) :].strip()
