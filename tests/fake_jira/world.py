@@ -32,14 +32,14 @@ CATEGORIES = {
 _DONE_WORDS = re.compile(
     r"done|closed|resolved|released|production|shipped|deployed|won'?t|cancel|完成", re.I
 )
-_TODO_WORDS = re.compile(r"backlog|to ?do|open|new|ready|selected|triage|idea", re.I)
+_NOT_STARTED_WORDS = re.compile(r"backlog|to ?do|open|new|ready|selected|triage|idea", re.I)
 _KEY = re.compile(r"([A-Z][A-Z0-9_]*-\d+)$")
 
 
 def guess_category(status: str) -> str:
     if _DONE_WORDS.search(status):
         return "done"
-    if _TODO_WORDS.search(status):
+    if _NOT_STARTED_WORDS.search(status):
         return "new"
     return "indeterminate"
 
