@@ -123,3 +123,32 @@ def test_token_from_streamlit_secrets(fake, tmp_path, monkeypatch):
 
     assert main(["init", "github", "--repo", "acme/web", "--api-url", fake.url]) == 0
     assert (tmp_path / "flowdeck.toml").is_file()
+
+
+def test_init_on_the_demo_board_guesses_start_done_and_discarded(tmp_path, monkeypatch):
+    """The demo team's board: `done`, `start` and `discarded` come out right, so that a first
+    sync and export give the demo's own WIP, not a board where everything is in progress."""
+    from connectors.config import load_config
+    from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data
+    from metrics.report import flow_report
+    from tests.fake_github import repo_from_flow_data
+    from tests.fake_github.harness import need_schema
+
+    need_schema()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    data = demo_flow_data()
+    with FakeGithub() as server:
+        repo, _ = repo_from_flow_data(data, mode="project")
+        server.add_repo(repo)
+        args = ["init", "github", "--repo", "acme/web", "--project", "3", "--api-url", server.url]
+        assert main(args) == 0
+    workflow = load_config(tmp_path / "flowdeck.toml").workflow
+    names = workflow.stage_names
+    assert names[workflow.done] == "Done" and names[workflow.start] == "In Progress"
+    assert "Won't Do" in workflow.discarded and "Won't Do" not in names
+    assert {s.name for s in workflow.stages if s.waiting} >= {"Ready", "Selected"}
+    guessed = flow_report(data, workflow, DEMO_AS_OF).items["in_progress"].sum()
+    demo = flow_report(data, demo_config().workflow, DEMO_AS_OF).items
+    in_dev_or_later = demo["in_progress"] & (demo["stage"] != "Ready")
+    assert guessed == in_dev_or_later.sum()  # start is In Progress here, Ready in the demo

@@ -16,6 +16,7 @@ from connectors.github.fetch import board_project
 from connectors.github.history import NO_STATUS, REMOVED
 from connectors.github.queries import BOARD_QUERY
 from connectors.github.settings import DEFAULT_API_URL, GithubSettings
+from connectors.status_names import DISCARD, DONE, QUEUE, STARTED, first_match
 from metrics.errors import ConfigError, FlowdeckError
 from metrics.workflow import normalize_status
 
@@ -83,18 +84,23 @@ def starter_toml(settings: GithubSettings, board: Board) -> str:
     """The starter workflow file's text (checked to load before it is written)."""
     stages: list[tuple[str, list[str]]] = []
     seen: set[str] = set()
+    named_discards: list[str] = []
     for status in board.statuses:
         if normalize_status(status) in seen:
             continue
         seen.add(normalize_status(status))
+        if DISCARD.search(status):  # Won't Do, Cancelled: leaving undelivered is no stage
+            named_discards.append(status)
+            continue
         stages.append((status, [status]))
     extra_first: list[str] = []
     extra_last: list[str] = []
-    discarded: list[str] = []
+    discarded: list[str] = list(named_discards)
     start, done = None, None
+    guessed = False
     if settings.status_from == "project":
         extra_first = [NO_STATUS]
-        discarded = [REMOVED]
+        discarded.append(REMOVED)
     elif settings.status_from == "labels":
         extra_first, extra_last = ["Open"], ["Closed"]
     else:
@@ -102,6 +108,11 @@ def starter_toml(settings: GithubSettings, board: Board) -> str:
         if settings.items != "issues":
             stages[1][1].append("In review")
             stages[2][1].append("Merged")
+    if settings.status_from != "state":
+        names = [name for name, _ in stages]
+        done = first_match(names, DONE)
+        start = first_match(names[: names.index(done)] if done else names, STARTED)
+        guessed = bool(start or done)
     for status in extra_first:
         if normalize_status(status) not in seen:
             stages[0][1].append(status)
@@ -150,12 +161,13 @@ def starter_toml(settings: GithubSettings, board: Board) -> str:
         "[workflow]",
         'timezone = "UTC"   # your team\'s IANA time zone, e.g. "Europe/London"',
     ]
+    review = "   # guessed from its name: review" if guessed else ""
     if start:
-        lines.append(f"start = {_q(start)}")
+        lines.append(f"start = {_q(start)}{review}")
     else:
         lines.append(f"# start = {_q(stages[1][0])}   (default: the second stage)")
     if done:
-        lines.append(f"done = {_q(done)}")
+        lines.append(f"done = {_q(done)}{review}")
     else:
         lines.append(f"# done = {_q(stages[-1][0])}   (default: the last stage)")
     if discarded:
@@ -166,6 +178,8 @@ def starter_toml(settings: GithubSettings, board: Board) -> str:
         lines += ["", "[[workflow.stages]]", f"name = {_q(name)}"]
         if statuses != [name]:
             lines.append("statuses = [" + ", ".join(_q(s) for s in statuses) + "]")
+        if guessed and QUEUE.search(name) and name != stages[0][0]:
+            lines.append("waiting = true   # named like a queue: review")
         lines.append("# wip_limit = 5")
     lines += ["", *source, ""]
     text = "\n".join(lines)

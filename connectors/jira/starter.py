@@ -10,7 +10,6 @@ status mapping silently corrupts every number.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,17 +24,12 @@ from connectors.jira.cursor import compose_jql
 from connectors.jira.search import search_pages
 from connectors.jira.settings import JiraSettings
 from connectors.jira.versions import projects_in_jql
+from connectors.status_names import DISCARD, QUEUE
 
 CATEGORY_ORDER = {"new": 0, "indeterminate": 1, "done": 2}
 CATEGORY_TITLE = {"new": "To Do", "indeterminate": "In Progress", "done": "Done"}
 SCAN_LIMIT = 1000
 """Issues read to find the statuses in use (enough to see every status of a live workflow)."""
-
-_DISCARD = re.compile(
-    r"won'?t|cancel|reject|declin|duplicate|invalid|abandon|obsolete|not (a bug|needed|doing)",
-    re.IGNORECASE,
-)
-_QUEUE = re.compile(r"ready|waiting|awaiting|queue|selected|to (test|review|deploy)", re.I)
 
 
 @dataclass
@@ -158,7 +152,7 @@ def _split_discarded(
     discarded: list[str] = []
     kept: list[StageDraft] = []
     for stage in stages:
-        gone = [s for s in stage.statuses if categories.get(s) == "done" and _DISCARD.search(s)]
+        gone = [s for s in stage.statuses if categories.get(s) == "done" and DISCARD.search(s)]
         stage.statuses = [s for s in stage.statuses if s not in gone]
         discarded += gone
         if stage.statuses:
@@ -191,7 +185,7 @@ def _start_and_done(stages: Sequence[StageDraft], use: StatusUse) -> tuple[str, 
 
 
 def _stage_notes(stage: StageDraft, use: StatusUse) -> None:
-    if stage.category == "indeterminate" and any(_QUEUE.search(s) for s in stage.statuses):
+    if stage.category == "indeterminate" and any(QUEUE.search(s) for s in stage.statuses):
         stage.notes.append("REVIEW: a queue? then `waiting = true` (flow efficiency counts it)")
     counts = [f"{s}: {use.issues.get(s, 0)}" for s in stage.statuses]
     if use.scanned:

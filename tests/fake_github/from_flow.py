@@ -38,6 +38,21 @@ def iso(value) -> str:
     return pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def board_order(events) -> list[str]:
+    """The statuses as a board lists them: in the demo workflow's flow order (a status it does
+    not map sits with the first stage, a discarded one comes last), else as first seen."""
+    from connectors.demo import demo_config
+
+    lookup = demo_config().workflow.status_positions()
+    seen = list(dict.fromkeys(events.loc[events["event"] == "status", "status"]))
+
+    def place(status: str) -> int:
+        position = lookup.get(status.strip().casefold(), 0)
+        return 99 if position < 0 else position
+
+    return sorted(seen, key=place)
+
+
 def repo_from_flow_data(
     data: FlowData,
     *,
@@ -68,11 +83,7 @@ def repo_from_flow_data(
         per_item.setdefault(item_id, []).append((at, kind, status))
     repo = FakeRepo(owner=owner, name=name)
     if mode == "project":
-        statuses = (
-            list(options)
-            if options is not None
-            else list(dict.fromkeys(events.loc[events["event"] == "status", "status"]))
-        )
+        statuses = list(options) if options is not None else board_order(events)
         repo.project = FakeProject(number=project_number, owner=owner, options=statuses)
     for item_id, changes in per_item.items():
         number = numbers[item_id]
