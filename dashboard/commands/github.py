@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import click
 
+from connectors.config import config_from_table
 from metrics.errors import ConfigError
 
 
@@ -105,9 +107,11 @@ def init_github(
     board = read_board(client)
     text = starter_toml(settings, board)
     write_new_file(path, text, force)
+    workflow = config_from_table(tomllib.loads(text)).workflow
+    names = workflow.stage_names
     click.echo(
-        f"wrote {path}: {len(board.statuses)} stages from {board.origin}; review `start`, "
-        "`done` and the WIP limits in it, then run `flowdeck sync`"
+        f"wrote {path}: {len(names)} stages from {board.origin}, start '{names[workflow.start]}', "
+        f"done '{names[workflow.done]}'; review them and the WIP limits, then run `flowdeck sync`"
     )
 
 
