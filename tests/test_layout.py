@@ -91,3 +91,16 @@ def test_every_command_has_help(capsys):
         assert main([*path, "--help"]) == 0, path
         out = capsys.readouterr().out
         assert "Usage:" in out and len(out.splitlines()) > 3, path
+
+
+def test_commands_named_in_docs_and_messages_exist():
+    """Every `flowdeck WORD` in the docs, the README and the code names a real command."""
+    from dashboard.cli import cli
+
+    prose = {"workflow", "store", "is", "and", "the", "reads", "writes"}
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    files += [p for f in ("metrics", "connectors", "dashboard") for p in python_files(f)]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for word in re.findall(r"\bflowdeck (?:--debug )?([a-z][a-z-]+)\b", text):
+            assert word in cli.commands or word in prose, f"{path.name}: `flowdeck {word}`"

@@ -61,7 +61,7 @@ def init_jira(
         f"done = {printable(starter.done)!r}."
     )
     click.echo(
-        "Review the lines marked REVIEW in it, then run `flowdeck sync` and `flowdeck serve`."
+        "Review the lines marked REVIEW in it, then run `flowdeck sync` and `flowdeck dashboard`."
     )
 
 
