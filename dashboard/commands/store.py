@@ -116,9 +116,10 @@ def sync_command(names: tuple[str, ...], full: bool, config_path: str | None, db
                                progress=reporter)  # fmt: skip
     failed = [r.name for r in results if not r.ok]
     if failed:
+        synced = "; the others were synced" if len(failed) < len(results) else ""
         raise FlowdeckError(
-            f"{len(failed)} of {len(results)} sources failed ({', '.join(failed)}); the others "
-            "were synced, and the failed ones kept their previous data"
+            f"{len(failed)} of {len(results)} sources failed ({', '.join(failed)}): they kept "
+            f"their previous data{synced}"
         )
 
 
