@@ -173,35 +173,34 @@ def attention_list(report: FlowReport, columns: list[Column]) -> pd.DataFrame:
                 }
             )
     facts = report.items
-    wip = facts[facts["in_progress"]]
+    wip = facts[facts["in_progress"]].sort_values("age_days", ascending=False)
     sle = report.percentiles.get(SLE_PERCENTILE, np.nan)
+    parts = [pd.DataFrame(rows, columns=ATTENTION_COLUMNS)]
     if not np.isnan(sle):
-        late = wip[wip["age_days"].astype("float64") > sle].sort_values("age_days", ascending=False)
-        for item_id, row in late.iterrows():
-            rows.append(
-                {
-                    "reason": "older than the SLE",
-                    "item_id": str(item_id),
-                    "title": str(row["title"]),
-                    "stage": str(row["stage"]),
-                    "age_days": int(row["age_days"]),
-                    "detail": f"{int(row['age_days'])} days old; the SLE is {sle:g} days",
-                }
-            )
-    blocked = wip[wip["blocked_now"]].sort_values("age_days", ascending=False)
-    for item_id, row in blocked.iterrows():
-        rows.append(
-            {
-                "reason": "blocked",
-                "item_id": str(item_id),
-                "title": str(row["title"]),
-                "stage": str(row["stage"]),
-                "age_days": int(row["age_days"]),
-                "detail": f"blocked on {int(row['blocked_days'])} days so far",
-            }
-        )
-    frame = pd.DataFrame(rows, columns=ATTENTION_COLUMNS)
-    return frame.astype({"age_days": "Int64"})
+        late = wip[wip["age_days"].astype("float64") > sle]
+        detail = late["age_days"].astype(int).astype(str) + f" days old; the SLE is {sle:g} days"
+        parts.append(_item_rows(late, "older than the SLE", detail))
+    blocked = wip[wip["blocked_now"]]
+    detail = "blocked on " + blocked["blocked_days"].astype(int).astype(str) + " days so far"
+    parts.append(_item_rows(blocked, "blocked", detail))
+    nonempty = [part for part in parts if len(part)]
+    frame = pd.concat(nonempty, ignore_index=True) if nonempty else parts[0]
+    return frame[ATTENTION_COLUMNS].astype({"age_days": "Int64"})
+
+
+def _item_rows(items: pd.DataFrame, reason: str, detail: pd.Series) -> pd.DataFrame:
+    """Attention rows for `items` (facts indexed by item_id), all with one reason."""
+    return pd.DataFrame(
+        {
+            "reason": reason,
+            "item_id": items.index.astype(str),
+            "title": items["title"].astype(str).to_numpy(),
+            "stage": items["stage"].astype(str).to_numpy(),
+            "age_days": items["age_days"].to_numpy(),
+            "detail": detail.to_numpy(),
+        },
+        columns=ATTENTION_COLUMNS,
+    )
 
 
 def limits_table(
