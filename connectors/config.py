@@ -17,6 +17,8 @@ from metrics.schema import check_keys, get_str
 from metrics.workflow import Workflow, workflow_from_table
 
 TOP_KEYS = ("workflow", "sources")
+#: The workflow file every command looks for in the working directory when none is named.
+DEFAULT_CONFIG = "flowdeck.toml"
 SOURCE_COMMON_KEYS = ("name", "kind")
 
 
@@ -67,13 +69,21 @@ def parse_sources(raw: Any, where: str = "sources") -> tuple[SourceConfig, ...]:
 
 
 def config_from_table(data: Mapping[str, Any], path: Path | None = None) -> Config:
-    where = str(path) if path is not None else "flowdeck.toml"
+    where = str(path) if path is not None else DEFAULT_CONFIG
     check_keys(data, TOP_KEYS, where)
     if "workflow" not in data:
         raise ConfigError(f"{where}: missing the [workflow] table")
     workflow = workflow_from_table(data["workflow"], f"{where}: workflow")
     sources = parse_sources(data.get("sources"), f"{where}: sources")
     return Config(workflow=workflow, sources=sources, path=path)
+
+
+def find_config_path(path: str | Path | None) -> Path | None:
+    """The workflow file to use: `path` when given, else `./flowdeck.toml` if it exists."""
+    if path is not None:
+        return Path(path).expanduser().resolve()
+    default = Path(DEFAULT_CONFIG)
+    return default.resolve() if default.is_file() else None
 
 
 def load_config(path: Path | str) -> Config:

@@ -27,8 +27,6 @@ from metrics.frames import (
     conform_events,
     conform_items,
     empty_deployments,
-    empty_events,
-    empty_items,
     empty_shipped,
 )
 from metrics.workflow import Workflow
@@ -358,6 +356,4 @@ __all__ = [
     "escape_formula",
     "parse_mapping",
     "parse_times",
-    "empty_items",
-    "empty_events",
 ]

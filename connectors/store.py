@@ -69,8 +69,13 @@ def resolve_db_path(config: Config | None, db: str | os.PathLike | None) -> Path
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         return Path(env).expanduser()
-    base = config.directory if config is not None else Path.cwd()
-    return base / DEFAULT_DIR / DEFAULT_NAME
+    return default_db_path(config.directory if config is not None else Path.cwd())
+
+
+def default_db_path(directory: Path) -> Path:
+    """The store's place when none is named: `.flowdeck/flowdeck.db` in `directory` (the
+    workflow file's folder)."""
+    return directory / DEFAULT_DIR / DEFAULT_NAME
 
 
 def _fresh_hint(path: Path) -> str:

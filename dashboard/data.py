@@ -20,10 +20,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from connectors.config import Config, load_config
+from connectors.config import DEFAULT_CONFIG, Config, find_config_path, load_config
 from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data, demo_wip_limit_changes
 from connectors.store import ENV_VAR as DB_ENV_VAR
-from connectors.store import Store, open_store, resolve_db_path
+from connectors.store import Store, default_db_path, open_store, resolve_db_path
 from dashboard.filters import Filters, day_range, filter_flow_data, filter_options
 from dashboard.sync_runner import SyncRunner
 from metrics.days import end_of_day, local_day
@@ -34,7 +34,6 @@ from metrics.workflow import Workflow
 
 CONFIG_ENV_VAR = "FLOWDECK_CONFIG"
 SYNC_EVERY_ENV_VAR = "FLOWDECK_SYNC_EVERY"
-DEFAULT_CONFIG = "flowdeck.toml"
 DEFAULT_RANGE_DAYS = 90
 _LAST_GOOD = "_flowdeck_last_good"
 
@@ -59,13 +58,10 @@ def setup_from_env(environ: os._Environ | dict | None = None) -> Setup:
     """
     env = os.environ if environ is None else environ
     raw = env.get(CONFIG_ENV_VAR, "").strip()
-    config_path: Path | None = Path(raw).expanduser() if raw else None
-    if config_path is None and Path(DEFAULT_CONFIG).is_file():
-        config_path = Path(DEFAULT_CONFIG).resolve()
+    config_path = find_config_path(raw or None)
     db = env.get(DB_ENV_VAR, "").strip() or None
     if config_path is not None:
-        base = config_path.resolve().parent
-        db_path = Path(db).expanduser() if db else base / ".flowdeck" / "flowdeck.db"
+        db_path = Path(db).expanduser() if db else default_db_path(config_path.parent)
     else:
         db_path = resolve_db_path(None, db)
     every_raw = env.get(SYNC_EVERY_ENV_VAR, "").strip()

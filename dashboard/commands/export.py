@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from connectors.config import Config, load_config
+from connectors.config import DEFAULT_CONFIG, Config, find_config_path, load_config
 from connectors.csv_files import parse_mapping, write_csv
 from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data
 from connectors.inputs import read_csv_inputs
@@ -17,8 +17,6 @@ from metrics.errors import ConfigError, FlowdeckError, InputError
 from metrics.export_tables import export_tables
 from metrics.frames import FlowData
 from metrics.report import FlowReport, flow_report
-
-DEFAULT_CONFIG = "flowdeck.toml"
 
 
 def parse_day(value: str | None, option: str) -> pd.Timestamp | None:
@@ -32,12 +30,11 @@ def parse_day(value: str | None, option: str) -> pd.Timestamp | None:
 
 def resolve_config(config_path: str | None, demo: bool) -> Config:
     """The workflow: --config, else the demo's with --demo, else ./flowdeck.toml."""
-    if config_path is not None:
-        return load_config(config_path)
-    if demo:
+    if config_path is None and demo:
         return demo_config()
-    if Path(DEFAULT_CONFIG).is_file():
-        return load_config(DEFAULT_CONFIG)
+    path = find_config_path(config_path)
+    if path is not None:
+        return load_config(path)
     raise ConfigError(
         f"no workflow file: {DEFAULT_CONFIG} is not in this folder; pass --config PATH, "
         "or try --demo for the built-in demo data"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from connectors.config import config_from_table
+from connectors.config import DEFAULT_CONFIG, config_from_table
 from metrics.errors import ConfigError
 
 
@@ -60,7 +60,7 @@ from metrics.errors import ConfigError
 )
 @click.option(
     "--out",
-    default="flowdeck.toml",
+    default=DEFAULT_CONFIG,
     show_default=True,
     type=click.Path(dir_okay=False),
     help="File to write.",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from connectors.config import DEFAULT_CONFIG
 from metrics.errors import ConfigError
 
 
@@ -20,7 +21,7 @@ from metrics.errors import ConfigError
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("flowdeck.toml"),
+    default=Path(DEFAULT_CONFIG),
     show_default=True,
     help="Where to write the workflow file.",
 )

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import click
 
+from connectors.config import DEFAULT_CONFIG
 from metrics.errors import ConfigError, FlowdeckError
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
-DEFAULT_CONFIG = "flowdeck.toml"
 CONFIG_ENV_VAR = "FLOWDECK_CONFIG"  # the names dashboard/data.py reads
 DB_ENV_VAR = "FLOWDECK_DB"
 SYNC_EVERY_ENV_VAR = "FLOWDECK_SYNC_EVERY"
@@ -65,16 +65,12 @@ def app_environment(
     config_path: str | None, db: str | None, sync_every: float | None
 ) -> dict[str, str]:
     """The environment for the app, after checking what it will find there."""
-    from connectors.config import load_config  # the sources' kinds are imported lazily
+    from connectors.config import find_config_path, load_config
 
     env = dict(os.environ)
     for name in (CONFIG_ENV_VAR, SYNC_EVERY_ENV_VAR):
         env.pop(name, None)
-    path: Path | None = None
-    if config_path is not None:
-        path = Path(config_path).expanduser().resolve()
-    elif Path(DEFAULT_CONFIG).is_file():
-        path = Path(DEFAULT_CONFIG).resolve()
+    path = find_config_path(config_path)
     if path is not None:
         config = load_config(path)
         env[CONFIG_ENV_VAR] = str(path)

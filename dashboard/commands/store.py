@@ -15,23 +15,19 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 from rich.text import Text
 
-from connectors.config import Config, load_config
+from connectors.config import DEFAULT_CONFIG, Config, find_config_path, load_config
 from connectors.csv_files import parse_mapping
 from connectors.store import open_store, resolve_db_path
 from connectors.sync import SourceResult, import_file, sync_sources
 from metrics.errors import ConfigError, FlowdeckError
 
-DEFAULT_CONFIG = "flowdeck.toml"
 KIND_LABELS = {"events": "event log", "stage_dates": "stage dates", "deployments": "deployments"}
 
 
 def find_config(path: str | None) -> Config | None:
     """--config, else ./flowdeck.toml, else None."""
-    if path is not None:
-        return load_config(path)
-    if Path(DEFAULT_CONFIG).is_file():
-        return load_config(DEFAULT_CONFIG)
-    return None
+    found = find_config_path(path)
+    return load_config(found) if found is not None else None
 
 
 def require_config(path: str | None) -> Config:
