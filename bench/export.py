@@ -61,7 +61,7 @@ def generated_event_log(n_items: int, seed: int = 1) -> pd.DataFrame:
 def _time_export(args: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *args], check=True, capture_output=True, cwd=ROOT
+        [sys.executable, "-m", "flowdeck.cli", *args], check=True, capture_output=True, cwd=ROOT
     )
     return time.perf_counter() - start
 

@@ -445,7 +445,7 @@ def test_every_page_on_the_real_data_sets(real_set, monkeypatch, tmp_path):
 
 
 def test_dashboard_command_refuses_bad_input_in_one_line(tmp_path, monkeypatch, capsys):
-    from dashboard.cli import main
+    from flowdeck.cli import main
 
     monkeypatch.chdir(tmp_path)
     bad = tmp_path / "bad.toml"
@@ -470,7 +470,7 @@ def test_dashboard_command_refuses_bad_input_in_one_line(tmp_path, monkeypatch, 
 
 
 def test_streamlit_is_started_private_and_quiet():
-    from dashboard.commands.serve import streamlit_command
+    from flowdeck.commands.serve import streamlit_command
 
     cmd = streamlit_command("127.0.0.1", 8600)
     options = dict(zip(cmd[5::2], cmd[6::2], strict=True))

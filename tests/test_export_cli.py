@@ -11,7 +11,7 @@ import pytest
 
 from connectors.config import load_config
 from connectors.csv_files import read_event_log
-from dashboard.cli import main
+from flowdeck.cli import main
 from metrics.days import end_of_day
 from metrics.export_tables import EXPORT_FILES
 from metrics.report import flow_report

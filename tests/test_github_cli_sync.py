@@ -8,7 +8,7 @@ import pytest
 
 from connectors.demo import demo_flow_data
 from connectors.store import open_store
-from dashboard.cli import main
+from flowdeck.cli import main
 from metrics.frames import FlowData
 from tests.fake_github import TOKEN, FakeGithub, repo_from_flow_data
 from tests.fake_github.harness import need_schema

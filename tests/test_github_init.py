@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.config import load_config
-from dashboard.cli import main
+from flowdeck.cli import main
 from tests.fake_github import TOKEN, FakeGithub, FakeItem, FakeProject, FakeRepo
 from tests.fake_github.harness import need_schema
 

@@ -8,7 +8,7 @@ import pytest
 
 from connectors.config import load_config
 from connectors.store import open_store
-from dashboard.cli import main
+from flowdeck.cli import main
 from tests.fake_jira import FakeJira, world_from_flow
 from tests.fake_jira.flows import small_flow
 

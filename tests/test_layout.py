@@ -76,7 +76,7 @@ def test_every_source_option_is_documented():
 def test_every_command_has_help(capsys):
     import click
 
-    from dashboard.cli import cli, main
+    from flowdeck.cli import cli, main
 
     def walk(group: click.Group, path: list[str]):
         for name, command in group.commands.items():
@@ -95,11 +95,13 @@ def test_every_command_has_help(capsys):
 
 def test_commands_named_in_docs_and_messages_exist():
     """Every `flowdeck WORD` in the docs, the README and the code names a real command."""
-    from dashboard.cli import cli
+    from flowdeck.cli import cli
 
     prose = {"workflow", "store", "is", "and", "the", "reads", "writes"}
     files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-    files += [p for f in ("metrics", "connectors", "dashboard") for p in python_files(f)]
+    files += [
+        p for f in ("metrics", "connectors", "dashboard", "flowdeck") for p in python_files(f)
+    ]
     for path in files:
         text = path.read_text(encoding="utf-8")
         for word in re.findall(r"\bflowdeck (?:--debug )?([a-z][a-z-]+)\b", text):

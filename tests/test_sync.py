@@ -19,7 +19,7 @@ from connectors.config import load_config
 from connectors.kinds import KIND_MODULES
 from connectors.store import open_store
 from connectors.sync import _scrub, import_file, sync_lock, sync_sources
-from dashboard.cli import main
+from flowdeck.cli import main
 from metrics.errors import ConfigError, FlowdeckError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -20,7 +20,7 @@ import click
 from connectors.config import DEFAULT_CONFIG
 from metrics.errors import ConfigError, FlowdeckError
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 CONFIG_ENV_VAR = "FLOWDECK_CONFIG"  # the names dashboard/data.py reads
 DB_ENV_VAR = "FLOWDECK_DB"
 SYNC_EVERY_ENV_VAR = "FLOWDECK_SYNC_EVERY"

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from dashboard import commands
+from flowdeck import commands
 from metrics.errors import FlowdeckError
 
 
