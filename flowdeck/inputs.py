@@ -1,0 +1,191 @@
+"""The input flags every analysing command shares (`export`, `forecast`, `kaizen`, `explain`, ...).
+
+`input_options` adds `--config --events --stage-dates --deployments --map --as-of --demo --db` to a
+click command; `load_inputs` turns those values into the workflow, the data and the `as_of` moment.
+Heavy modules (pandas, the connectors) are imported inside the functions so that merely building
+the CLI (for `--help`) stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from metrics.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from connectors.config import Config
+    from metrics.frames import FlowData
+
+INPUT_KEYS = (
+    "config_path",
+    "events",
+    "stage_dates",
+    "deployments",
+    "mapping",
+    "as_of",
+    "demo",
+    "db",
+)
+
+
+def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the shared input flags; the command receives them as keyword arguments (INPUT_KEYS)."""
+    options = [
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False),
+            help="Workflow file (default: ./flowdeck.toml).",
+        ),
+        click.option("--events", type=click.Path(dir_okay=False), help="Event-log CSV (spec 1.1)."),
+        click.option(
+            "--stage-dates",
+            type=click.Path(dir_okay=False),
+            help="Stage-date CSV, ActionableAgile layout (spec 1.2).",
+        ),
+        click.option(
+            "--deployments", type=click.Path(dir_okay=False), help="Deployments CSV (spec 1.3)."
+        ),
+        click.option(
+            "--map",
+            "mapping",
+            metavar="NAME=COLUMN,...",
+            help="Read event-log columns under other names, e.g. item_id=issue_key.",
+        ),
+        click.option(
+            "--as-of",
+            "as_of",
+            metavar="YYYY-MM-DD",
+            help="Describe the end of this local day; later events are ignored.",
+        ),
+        click.option("--demo", is_flag=True, help="Use the built-in demo data and its workflow."),
+        click.option(
+            "--db", help="Store to read when no CSV is given (default: beside the config)."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What an analysing command works on: the workflow, the data and the moment described."""
+
+    config: Config
+    data: FlowData
+    as_of: pd.Timestamp
+
+
+def parse_day(value: str | None, option: str) -> pd.Timestamp | None:
+    """`YYYY-MM-DD` from a flag as a naive day, or None; a bad value names the flag."""
+    import pandas as pd
+
+    if value is None:
+        return None
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(value))
+    except ValueError:
+        raise InputError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
+
+
+def resolve_config(config_path: str | None, demo: bool) -> Config:
+    """The workflow: --config, else the demo's with --demo, else ./flowdeck.toml."""
+    from connectors.config import DEFAULT_CONFIG, find_config_path, load_config
+
+    if config_path is None and demo:
+        from connectors.demo import demo_config
+
+        return demo_config()
+    path = find_config_path(config_path)
+    if path is not None:
+        return load_config(path)
+    raise ConfigError(
+        f"no workflow file: {DEFAULT_CONFIG} is not in this folder; pass --config PATH, "
+        "or try --demo for the built-in demo data"
+    )
+
+
+def resolve_as_of(config: Config, as_of: str | None, demo: bool) -> pd.Timestamp:
+    """The end of the --as-of local day; the demo's own last moment; else now (UTC)."""
+    import pandas as pd
+
+    from metrics.days import end_of_day
+
+    day = parse_day(as_of, "--as-of")
+    if day is not None:
+        return end_of_day(day.date(), config.workflow.timezone)
+    if demo:
+        from connectors.demo import DEMO_AS_OF
+
+        return DEMO_AS_OF
+    return pd.Timestamp.now(tz="UTC")
+
+
+def load_data(
+    config: Config,
+    demo: bool,
+    events: str | None,
+    stage_dates: str | None,
+    deployments: str | None,
+    mapping: str | None,
+    db: str | None,
+) -> FlowData:
+    """Demo data, CSV files given on the command line, or else the store."""
+    if demo and (events or stage_dates or deployments or db):
+        raise InputError(
+            "--demo uses the built-in data: drop --events/--stage-dates/"
+            "--deployments/--db, or drop --demo"
+        )
+    if demo:
+        from connectors.demo import demo_flow_data
+
+        return demo_flow_data()
+    if events or stage_dates or deployments:
+        from connectors.csv_files import parse_mapping
+        from connectors.inputs import read_csv_inputs
+
+        return read_csv_inputs(
+            config,
+            events=Path(events) if events else None,
+            stage_dates=Path(stage_dates) if stage_dates else None,
+            deployments=Path(deployments) if deployments else None,
+            mapping=parse_mapping(mapping) if mapping else None,
+        )
+    from connectors.store import open_store, resolve_db_path
+
+    path = resolve_db_path(config if config.path else None, db)
+    if not path.is_file():
+        raise InputError(
+            f"no data: no --events/--stage-dates/--deployments given and no store at {path} "
+            "(run `flowdeck import FILE --source NAME` or `flowdeck sync` first, or use --demo)"
+        )
+    with open_store(path, create=False) as store:
+        return store.read_flow_data()
+
+
+def load_inputs(
+    config_path: str | None = None,
+    events: str | None = None,
+    stage_dates: str | None = None,
+    deployments: str | None = None,
+    mapping: str | None = None,
+    as_of: str | None = None,
+    demo: bool = False,
+    db: str | None = None,
+) -> Inputs:
+    """The workflow, the data and the moment, from the values of `input_options`."""
+    config = resolve_config(config_path, demo)
+    moment = resolve_as_of(config, as_of, demo)
+    data = load_data(config, demo, events, stage_dates, deployments, mapping, db)
+    if data.events.empty:
+        raise InputError("no events to report on: the input holds no status events")
+    return Inputs(config=config, data=data, as_of=moment)
