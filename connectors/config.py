@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from connectors.kinds import source_kind
 from metrics.errors import ConfigError
 from metrics.schema import check_keys, get_str
-from metrics.workflow import Workflow, workflow_from_table
+from metrics.workflow import Workflow, rework_types_from_table, workflow_from_table
 
-TOP_KEYS = ("workflow", "sources")
+TOP_KEYS = ("workflow", "delivery", "sources")
 #: The workflow file every command looks for in the working directory when none is named.
 DEFAULT_CONFIG = "flowdeck.toml"
 SOURCE_COMMON_KEYS = ("name", "kind")
@@ -74,6 +74,8 @@ def config_from_table(data: Mapping[str, Any], path: Path | None = None) -> Conf
     if "workflow" not in data:
         raise ConfigError(f"{where}: missing the [workflow] table")
     workflow = workflow_from_table(data["workflow"], f"{where}: workflow")
+    rework = rework_types_from_table(data.get("delivery"), f"{where}: delivery")
+    workflow = replace(workflow, rework_types=rework)
     sources = parse_sources(data.get("sources"), f"{where}: sources")
     return Config(workflow=workflow, sources=sources, path=path)
 

@@ -311,8 +311,27 @@ class _World:
             items=conform_items(pd.DataFrame(self.item_rows)),
             events=conform_events(events),
             deployments=conform_deployments(deployments),
-            shipped=empty_shipped(),
+            shipped=self.hotfix_contents(events, deployments),
         )
+
+    def hotfix_contents(self, events: pd.DataFrame, deployments: pd.DataFrame) -> pd.DataFrame:
+        """The fix after a failed deployment ships only the bugs finished since the last good
+        one (named explicitly, as a release note would); everything else waits for Thursday.
+        This makes those deployments rework, as the DORA rework rate counts them."""
+        prod = deployments[deployments["environment"].eq("production")].reset_index(drop=True)
+        after_failure = prod["status"].shift(1).eq("failure") & prod["status"].eq("success")
+        last_good = prod["deployed_at"].where(prod["status"].eq("success")).ffill().shift(1)
+        kinds = {row["item_id"]: row["type"] for row in self.item_rows}
+        done = events[events["status"].eq("Done") & events["item_id"].map(kinds).eq("Bug")]
+        rows = [
+            (fix["deploy_id"], item)
+            for i, fix in prod[after_failure].iterrows()
+            for item in done.loc[
+                (done["changed_at"] > last_good[i]) & (done["changed_at"] <= fix["deployed_at"]),
+                "item_id",
+            ].unique()
+        ]
+        return pd.DataFrame(rows, columns=["deploy_id", "item_id"]) if rows else empty_shipped()
 
 
 def demo_config() -> Config:

@@ -122,6 +122,49 @@ def deployment_table(
     return table[DEPLOY_TABLE_COLUMNS]
 
 
+REWORK_COLUMNS = ["deployed_at", "shipped_items", "rework_items", "is_rework"]
+
+
+def deployment_rework(
+    table: pd.DataFrame,
+    items_shipped: pd.DataFrame,
+    item_types: pd.Series,
+    rework_types: tuple[str, ...],
+) -> pd.DataFrame:
+    """Per successful production deployment that shipped at least one known item: how many
+    items it shipped, how many of them are of a rework type, and `is_rework` (all of them are).
+
+    `table` from `deployment_table`, `items_shipped` from `shipped_items`, `item_types` the item
+    type by item_id; types compare case-insensitively, outer spaces ignored. Index `deploy_id`,
+    columns `REWORK_COLUMNS`, by time. Deployments that shipped no known item are absent (the
+    rework rate counts them neither way). Empty input -> empty frame with these columns.
+    """
+    ok = table[table["production"] & table["status"].eq("success")]
+    wanted = {t.strip().casefold() for t in rework_types}
+    shipped = items_shipped[items_shipped["deploy_id"].isin(ok["deploy_id"])]
+    kind = shipped["item_id"].map(item_types).fillna("").astype(str).str.strip().str.casefold()
+    per = (
+        shipped.assign(rework=kind.isin(wanted).to_numpy())
+        .groupby("deploy_id", sort=False)
+        .agg(shipped_items=("item_id", "size"), rework_items=("rework", "sum"))
+    )
+    per["rework_items"] = per["rework_items"].astype("int64")
+    per["is_rework"] = per["rework_items"].eq(per["shipped_items"])
+    when = ok.drop_duplicates("deploy_id").set_index("deploy_id")["deployed_at"]
+    per.insert(0, "deployed_at", when.reindex(per.index))
+    return per.sort_values("deployed_at", kind="stable")[REWORK_COLUMNS]
+
+
+def rework_rate(
+    rework: pd.DataFrame, timezone: str, first: pd.Timestamp, last: pd.Timestamp
+) -> float:
+    """The share of the deployments of `deployment_rework` on the local days [first, last]
+    whose shipped items are all rework (DORA 2024 rework rate). NaN when none is counted."""
+    day = local_days(rework["deployed_at"], timezone)
+    counted = rework[(day >= first) & (day <= last)]
+    return float(counted["is_rework"].mean()) if len(counted) else np.nan
+
+
 def delivery_summary(
     table: pd.DataFrame,
     items_shipped: pd.DataFrame,

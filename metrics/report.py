@@ -21,7 +21,13 @@ from metrics.cycle_time import (
 )
 from metrics.daily import cumulative_flow, daily_flow
 from metrics.days import local_day, local_days
-from metrics.delivery import delivery_summary, deployment_table, shipped_items
+from metrics.delivery import (
+    delivery_summary,
+    deployment_rework,
+    deployment_table,
+    rework_rate,
+    shipped_items,
+)
 from metrics.errors import InputError
 from metrics.frames import FlowData
 from metrics.intervals import stage_intervals, unmapped_statuses
@@ -44,6 +50,9 @@ class FlowReport:
     stage_times: pd.DataFrame
     deployments: pd.DataFrame
     shipped_items: pd.DataFrame
+    rework: pd.DataFrame
+    """Per successful production deployment with known items: rework or not
+    (`metrics.delivery.deployment_rework`)."""
     percentiles: pd.Series
     """Cycle-time percentiles (50/70/85/95) of the reference delivered items."""
     summary: pd.DataFrame
@@ -110,7 +119,9 @@ def flow_report(
     deployments = data.deployments[data.deployments["deployed_at"].le(as_of)]
     shipped = shipped_items(deployments, data.shipped, facts)
     table = deployment_table(deployments, data.shipped, shipped)
+    rework = deployment_rework(table, shipped, facts["type"], workflow.rework_types)
     summary = _summary(facts, daily, bands, table, shipped, tz, first, last, reference)
+    summary = _with_row(summary, "rework_rate", rework_rate(rework, tz, first, last))
     return FlowReport(
         as_of=as_of,
         first_day=first,
@@ -122,6 +133,7 @@ def flow_report(
         stage_times=time_in_stage(intervals, workflow),
         deployments=table,
         shipped_items=shipped,
+        rework=rework,
         percentiles=bands,
         summary=summary,
         unmapped=unmapped_statuses(events, workflow),
@@ -162,3 +174,9 @@ def _summary(facts, daily, bands, table, shipped, tz, first, last, reference) ->
     names = order + [k for k in rows if k not in order]
     values = [float(rows[k]) if rows[k] is not None else np.nan for k in names]
     return pd.DataFrame({"metric": names, "value": np.round(values, 4)})
+
+
+def _with_row(summary: pd.DataFrame, metric: str, value: float) -> pd.DataFrame:
+    """The summary with one more `metric, value` row at the end (NaN kept as missing)."""
+    row = pd.DataFrame({"metric": [metric], "value": [round(float(value), 4)]})
+    return pd.concat([summary, row], ignore_index=True)

@@ -17,6 +17,9 @@ from metrics.schema import check_keys, get_bool, get_int, get_str, get_str_list
 
 WORKFLOW_KEYS = ("timezone", "start", "done", "discarded", "wip_limit", "stages")
 STAGE_KEYS = ("name", "statuses", "wip_limit", "waiting")
+DELIVERY_KEYS = ("rework_types",)
+#: Item types whose deployments count as rework (DORA 2024), unless `[delivery] rework_types`.
+DEFAULT_REWORK_TYPES = ("Bug", "Incident", "Hotfix")
 
 #: Position code of a discarded item: below every stage, so "position >= start" excludes it.
 DISCARDED = -1
@@ -45,6 +48,8 @@ class Workflow:
     timezone: str = "UTC"
     discarded: tuple[str, ...] = ()
     wip_limit: int | None = None
+    rework_types: tuple[str, ...] = DEFAULT_REWORK_TYPES
+    """Item types that make a deployment rework (`[delivery] rework_types`)."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -168,3 +173,15 @@ def workflow_from_table(table: Mapping[str, Any], where: str = "workflow") -> Wo
         discarded=tuple(s.strip() for s in discarded),
         wip_limit=get_int(table, "wip_limit", where, default=None),
     )
+
+
+def rework_types_from_table(table: Any, where: str = "delivery") -> tuple[str, ...]:
+    """Validate a parsed `[delivery]` table; returns its `rework_types` (default
+    `DEFAULT_REWORK_TYPES`). An empty list is allowed: no deployment then counts as rework."""
+    if table is None:
+        return DEFAULT_REWORK_TYPES
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where}: expected a table, got {table!r}")
+    check_keys(table, DELIVERY_KEYS, where)
+    types = get_str_list(table, "rework_types", where, default=DEFAULT_REWORK_TYPES)
+    return tuple(t.strip() for t in types)

@@ -265,6 +265,8 @@ def test_delivery_page_on_demo(demo_env):
     assert metric(at, "Deploy frequency") == f"{freq:.2f} per week"
     rate = summary_value(report, "change_failure_rate")
     assert metric(at, "Change failure rate") == f"{rate * 100:.0f}%"
+    rework = summary_value(report, "rework_rate")
+    assert rework > 0 and metric(at, "Rework rate") == f"{rework * 100:.0f}%"
     badges = [t for t in markdown_texts(at) if "-badge[" in t]
     assert len(badges) == 4
     keys = {c.key for c in at.get("plotly_chart")}

@@ -6,7 +6,7 @@ import ast
 import re
 from pathlib import Path
 
-from metrics.workflow import STAGE_KEYS, WORKFLOW_KEYS
+from metrics.workflow import DELIVERY_KEYS, STAGE_KEYS, WORKFLOW_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,7 @@ def test_no_grab_bag_modules():
 
 def test_every_workflow_key_is_documented():
     doc = (ROOT / "docs" / "workflow.md").read_text(encoding="utf-8")
-    for key in (*WORKFLOW_KEYS, *STAGE_KEYS):
+    for key in (*WORKFLOW_KEYS, *STAGE_KEYS, *DELIVERY_KEYS):
         assert re.search(rf"`{key}`", doc), f"docs/workflow.md does not document `{key}`"
 
 

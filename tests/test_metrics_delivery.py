@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -95,3 +97,53 @@ def test_empty_inputs_give_empty_tables_with_their_columns():
     ]  # fmt: skip
     assert report.percentiles.isna().all()
     assert set(report.summary["metric"]) >= {"cycle_time_p50", "change_failure_rate"}
+
+
+def test_rework_rate_counts_deployments_whose_items_are_all_rework():
+    typed = flow(
+        ("B1", "2024-06-01 09:00", "Dev"),
+        ("B1", "2024-06-02 09:00", "Done"),
+        ("S1", "2024-06-01 09:00", "Dev"),
+        ("S1", "2024-06-02 10:00", "Done"),
+        ("B2", "2024-06-01 09:00", "Dev"),
+        ("B2", "2024-06-04 09:00", "Done"),
+        ("H1", "2024-06-01 09:00", "Dev"),
+        ("H1", "2024-06-04 10:00", "Done"),
+        items=[
+            {"item_id": "B1", "type": "Bug"},
+            {"item_id": "S1", "type": "Story"},
+            {"item_id": "B2", "type": " bug "},  # types compare case- and space-insensitively
+            {"item_id": "H1", "type": "Hotfix"},
+        ],
+    )
+    deploys = deployments(
+        ("d1", "2024-06-03 12:00", "production", "success"),  # B1 + S1: mixed, not rework
+        ("d2", "2024-06-05 12:00", "production", "success"),  # B2 + H1: all rework
+        ("d3", "2024-06-06 12:00", "production", "success"),  # ships nothing: not counted
+        ("d4", "2024-06-06 13:00", "production", "failure"),  # failures never count
+    )
+    report = flow_report(
+        with_deploys(typed, deploys),
+        workflow(),
+        end_of_day("2024-06-14", "UTC"),
+        first=pd.Timestamp("2024-06-01"),
+        last=pd.Timestamp("2024-06-14"),
+    )
+    rework = report.rework
+    assert list(rework.index) == ["d1", "d2"]
+    assert rework.loc["d1", "shipped_items"] == 2 and rework.loc["d1", "rework_items"] == 1
+    assert not rework.loc["d1", "is_rework"] and rework.loc["d2", "is_rework"]
+    summary = dict(zip(report.summary["metric"], report.summary["value"], strict=True))
+    assert summary["rework_rate"] == 0.5
+
+    # `[delivery] rework_types` replaces the default list: with only Hotfix, d2 is mixed.
+    only_hotfix = dataclasses.replace(workflow(), rework_types=("Hotfix",))
+    report = flow_report(with_deploys(typed, deploys), only_hotfix, end_of_day("2024-06-14", "UTC"))
+    summary = dict(zip(report.summary["metric"], report.summary["value"], strict=True))
+    assert summary["rework_rate"] == 0.0
+
+
+def test_rework_rate_is_missing_without_a_counted_deployment():
+    report = flow_report(with_deploys(ITEMS, DEPLOYS.iloc[0:0]), workflow(), ts("2024-06-14"))
+    summary = dict(zip(report.summary["metric"], report.summary["value"], strict=True))
+    assert pd.isna(summary["rework_rate"]) and report.rework.empty

@@ -91,3 +91,18 @@ def test_unknown_source_kind_and_duplicate_names(tmp_path):
     path.write_text(base + '[[sources]]\nname = "x"\nkind = "gitlab"\n')
     with pytest.raises(ConfigError, match="unknown source kind"):
         load_config(path)
+
+
+def test_delivery_table_sets_rework_types_and_refuses_mistakes(tmp_path):
+    path = tmp_path / "flowdeck.toml"
+    base = '[workflow]\n[[workflow.stages]]\nname = "A"\n[[workflow.stages]]\nname = "B"\n'
+    path.write_text(base)
+    assert load_config(path).workflow.rework_types == ("Bug", "Incident", "Hotfix")
+    path.write_text(base + '[delivery]\nrework_types = ["Defect", " Incident "]\n')
+    assert load_config(path).workflow.rework_types == ("Defect", "Incident")
+    path.write_text(base + '[delivery]\nrework_type = ["Defect"]\n')
+    with pytest.raises(ConfigError, match="did you mean 'rework_types'"):
+        load_config(path)
+    path.write_text(base + '[delivery]\nrework_types = "Bug"\n')
+    with pytest.raises(ConfigError, match=r"delivery\.rework_types = 'Bug': expected a list"):
+        load_config(path)

@@ -61,13 +61,22 @@ for tile, (rating, shown) in zip(tiles, ratings, strict=True):
         st.markdown(f":{colour}-badge[{rating.band or 'not enough data'}]")
         st.caption(rating.meaning)
 
-more = st.columns(3)
+more = st.columns(4)
 more[0].metric("Average batch size", fmt(values.get("batch_size_avg"), 1, " items"))
 more[1].metric("Deployment days per week", fmt(values.get("deployment_days_per_week"), 2))
 more[2].metric(
     "Waiting to ship", fmt(values.get("waiting_to_ship"), 0),
     help="Delivered items no production deployment has shipped yet.",
 )  # fmt: skip
+rework = values.get("rework_rate", float("nan"))
+with more[3]:
+    st.metric("Rework rate", fmt(rework * 100, 0, "%"))
+    kinds = ", ".join(workflow.rework_types) or "none"
+    st.caption(
+        "The share of successful production deployments that shipped only rework "
+        f"({kinds}): work spent fixing what was already delivered (DORA 2024). "
+        "Set the types with `[delivery] rework_types`."
+    )
 
 left, right = st.columns(2)
 with left:
