@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from connectors.secrets import printable
 from connectors.store_schema import MIGRATIONS, SCHEMA_VERSION, migrate, rollback, run_script
 from metrics.errors import FlowdeckError, InputError
 from metrics.frames import (
@@ -438,7 +439,9 @@ class Store:
             conn.execute(
                 "UPDATE sources SET last_sync_at = ?, last_result = 'failed', last_error = ? "
                 "WHERE name = ?",
-                (_now_ns(), error, name),
+                # Scrubbed here as well as by the caller: nothing reaches the store with a
+                # credential in it, whoever records the failure.
+                (_now_ns(), printable(error, limit=2000), name),
             )
             _bump_version(conn)
 

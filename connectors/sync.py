@@ -14,7 +14,6 @@ A second one waits a few seconds, then stops with a clear message.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -27,7 +26,7 @@ from connectors.config import Config, SourceConfig
 from connectors.csv_files import sniff_csv_kind
 from connectors.csv_source import CsvSettings, read_file
 from connectors.kinds import source_kind
-from connectors.secrets import load_secrets
+from connectors.secrets import load_secrets, printable, remember_basic_auth, remember_secret
 from connectors.store import TABLES, Store, WriteCounts, open_store
 from metrics.errors import ConfigError, FlowdeckError, InputError
 
@@ -41,7 +40,6 @@ IMPORT_TABLES = {
     "deployments": ("deployments", "shipped"),
 }
 LOCK_WAIT = 3.0
-_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|_PAT\b|AUTH", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -162,6 +160,20 @@ def select_sources(config: Config, names: Sequence[str] | None) -> list[SourceCo
     return chosen
 
 
+def remember_configured_secrets(config: Config, secrets: Mapping[str, str]) -> None:
+    """Remember the credentials the sources name, so that text a process shows is scrubbed of
+    them even before (or without) a connector reading them: a dashboard showing an old error."""
+    for source in config.sources:
+        token_env = getattr(source.settings, "token_env", None)
+        if not token_env or not secrets.get(token_env):
+            continue
+        remember_secret(secrets[token_env], token_env)
+        email_env = getattr(source.settings, "email_env", None)
+        if email_env and secrets.get(email_env):
+            remember_basic_auth(secrets[email_env].strip(), secrets[token_env].strip(),
+                                email_env, token_env)  # fmt: skip
+
+
 def sync_sources(
     config: Config,
     store_path: Path,
@@ -182,6 +194,7 @@ def sync_sources(
     sources = select_sources(config, names)
     if secrets is None:
         secrets = load_secrets(config.directory)
+    remember_configured_secrets(config, secrets)
     results: list[SourceResult] = []
     with open_store(store_path) as store, sync_lock(store.path, lock_wait):
         for source in sources:
@@ -232,7 +245,7 @@ def _sync_one(
     except Exception as exc:  # one source failing must not stop the others
         if writer is not None:
             _quietly(writer.discard)
-        message = _scrub(_describe(exc), secrets)
+        message = printable(_describe(exc), limit=2000)
         try:
             store.record_failure(source.name, source.kind, message)
         except FlowdeckError as store_exc:
@@ -253,14 +266,6 @@ def _describe(exc: Exception) -> str:
         return str(exc)
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
-
-
-def _scrub(message: str, secrets: Mapping[str, str]) -> str:
-    """Never let a credential reach the terminal or the store through an error message."""
-    for name, value in secrets.items():
-        if _SECRET_NAME.search(name) and len(value) >= 6 and value in message:
-            message = message.replace(value, f"<{name}>")
-    return message
 
 
 def _quietly(action: Any) -> None:

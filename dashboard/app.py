@@ -12,6 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from connectors.secrets import scrub_logs
 from dashboard import data, sidebar
 from dashboard.safe_text import escape_markdown
 from dashboard.view import View, set_view
@@ -19,6 +20,8 @@ from metrics.errors import FlowdeckError
 
 HERE = Path(__file__).resolve().parent
 PAGES = HERE / "app_pages"
+
+scrub_logs()
 
 # Emoji icons only: a `:material/...:` icon would make the browser fetch it from the internet.
 st.set_page_config(page_title="Flowdeck", page_icon="📋", layout="wide")

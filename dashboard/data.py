@@ -22,8 +22,10 @@ import streamlit as st
 
 from connectors.config import DEFAULT_CONFIG, Config, find_config_path, load_config
 from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data, demo_wip_limit_changes
+from connectors.secrets import load_secrets, scrub
 from connectors.store import ENV_VAR as DB_ENV_VAR
 from connectors.store import Store, default_db_path, open_store, resolve_db_path
+from connectors.sync import remember_configured_secrets
 from dashboard.filters import Filters, day_range, filter_flow_data, filter_options
 from dashboard.sync_runner import SyncRunner
 from metrics.days import end_of_day, local_day
@@ -155,6 +157,7 @@ def _load(setup: Setup, version: int, config_mtime: float, today: dt.date) -> Lo
         quality = pd.DataFrame(columns=["source", "key", "count"])
     else:
         config = load_config(setup.config_path)
+        remember_configured_secrets(config, load_secrets(config.directory))
         as_of = end_of_day(today, config.workflow.timezone)
         if version < 0:
             data, changes = FlowData(), pd.DataFrame(columns=["stage", "changed_at"])
@@ -165,6 +168,11 @@ def _load(setup: Setup, version: int, config_mtime: float, today: dt.date) -> Lo
             data = store.read_flow_data()
             changes = store.wip_limit_changes()
             sources = store.sources_status()
+            if "last_error" in sources:
+                # Stored before a credential was known to this process, perhaps: shown scrubbed.
+                sources["last_error"] = sources["last_error"].map(
+                    lambda e: e if e is None or pd.isna(e) else scrub(e)
+                )
             quality = store.quality()
     events = data.events
     tz = config.workflow.timezone

@@ -12,14 +12,17 @@ import html
 import string
 from urllib.parse import quote, urlsplit
 
+from connectors.secrets import scrub
+
 _MARKDOWN_SPECIAL = set(string.punctuation)
 
 
 def escape_markdown(text: object) -> str:
     """Backslash-escape every ASCII punctuation character (CommonMark allows it for all of them),
     so markdown, HTML, directives, emoji codes and maths all show as typed. Line breaks become
-    spaces: one untrusted value never starts a new block."""
-    value = "" if text is None else str(text)
+    spaces: one untrusted value never starts a new block. Credentials the process read are
+    scrubbed first (an error message may quote a server that echoed them)."""
+    value = "" if text is None else scrub(text)
     value = " ".join(value.split())
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in value)
 

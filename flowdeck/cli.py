@@ -9,9 +9,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+import traceback
 
 import click
 
+from connectors.secrets import scrub, scrub_logs, strip_controls
 from flowdeck import commands
 from metrics.errors import FlowdeckError
 
@@ -40,6 +42,7 @@ _register_commands()
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    scrub_logs()
     try:
         cli.main(args=args, prog_name="flowdeck", standalone_mode=False)
     except click.exceptions.Abort:
@@ -52,21 +55,28 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except FlowdeckError as exc:
         if debug:
-            raise
-        click.echo(f"error: {exc}", err=True)
+            return _traceback()
+        click.echo(f"error: {strip_controls(exc)}", err=True)
         return 1
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
     except Exception as exc:  # the last line of defence: one line, traceback only on request
         if debug:
-            raise
+            return _traceback()
         click.echo(
-            f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
+            f"error: unexpected {type(exc).__name__}: {strip_controls(exc)} (run with --debug "
+            "for details)",
             err=True,
         )
         return 1
     return 0
+
+
+def _traceback() -> int:
+    # Printed by us rather than by Python so that it is scrubbed like every other output.
+    click.echo(scrub(traceback.format_exc()).rstrip("\n"), err=True)
+    return 1
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ import pytest
 from connectors.base import Chunk, SourceKind
 from connectors.config import load_config
 from connectors.kinds import KIND_MODULES
+from connectors.secrets import forget_secrets, remember_secret, scrub
 from connectors.store import open_store
-from connectors.sync import _scrub, import_file, sync_lock, sync_sources
+from connectors.sync import import_file, sync_lock, sync_sources
 from flowdeck.cli import main
 from metrics.errors import ConfigError, FlowdeckError
 
@@ -176,8 +177,10 @@ def test_an_unset_credential_variable_is_named_and_the_others_still_sync(tmp_pat
 
 
 def test_a_secret_never_reaches_an_error_message():
-    secrets = {"GITHUB_TOKEN": "ghp_abcdef123456", "HOME": "/root"}
-    text = _scrub("401 for https://x/?access_token=ghp_abcdef123456 in /root", secrets)
+    forget_secrets()
+    remember_secret("ghp_abcdef123456", "GITHUB_TOKEN")
+    text = scrub("401 for https://x/?access_token=ghp_abcdef123456 in /root")
+    forget_secrets()
     assert "ghp_abcdef123456" not in text and "<GITHUB_TOKEN>" in text and "/root" in text
 
 

@@ -19,6 +19,7 @@ import requests
 from jira.exceptions import JIRAError
 
 from connectors.jira.settings import JiraSettings
+from connectors.secrets import printable
 from metrics.errors import FlowdeckError
 
 T = TypeVar("T")
@@ -49,13 +50,6 @@ def retry_wait(settings: JiraSettings, attempt: int, response: Any) -> float:
         with contextlib.suppress(ValueError):
             wait = max(float(retry_after), 0.0)
     return min(wait, settings.max_retry_wait)
-
-
-def printable(text: str, limit: int = 500) -> str:
-    """Untrusted text from Jira made safe for one terminal line: control characters (terminal
-    escape sequences included) dropped, white space collapsed, length bounded."""
-    text = "".join(ch if ch.isprintable() else " " for ch in str(text))
-    return " ".join(text.split())[:limit]
 
 
 def jira_message(exc: JIRAError) -> str:

@@ -13,7 +13,7 @@ from jira import JIRA
 
 from connectors.jira.calls import JiraError, call
 from connectors.jira.settings import JiraSettings
-from connectors.secrets import require_secret
+from connectors.secrets import remember_basic_auth, require_secret
 
 
 def is_cloud(client: JIRA) -> bool:
@@ -70,6 +70,7 @@ def make_client(settings: JiraSettings, secrets: Mapping[str, str]) -> JIRA:
                 f"Jira at {settings.url} is Jira Cloud, which signs in with an account e-mail and "
                 f"an API token: set {settings.email_env} as well as {settings.token_env}"
             )
+        remember_basic_auth(email, token, settings.email_env, settings.token_env)
         auth = {"basic_auth": (email, token)}
     else:
         auth = {"token_auth": token}

@@ -17,8 +17,9 @@ from rich.text import Text
 
 from connectors.config import DEFAULT_CONFIG, Config, find_config_path, load_config
 from connectors.csv_files import parse_mapping
+from connectors.secrets import load_secrets, printable
 from connectors.store import open_store, resolve_db_path
-from connectors.sync import SourceResult, import_file, sync_sources
+from connectors.sync import SourceResult, import_file, remember_configured_secrets, sync_sources
 from metrics.errors import ConfigError, FlowdeckError
 
 KIND_LABELS = {"events": "event log", "stage_dates": "stage dates", "deployments": "deployments"}
@@ -153,6 +154,8 @@ def _when(value: object) -> str:
 def status_command(config_path: str | None, db: str | None) -> None:
     """List the sources in the store: last sync, result, counts and the last error."""
     config = find_config(config_path)
+    if config is not None:
+        remember_configured_secrets(config, load_secrets(config.directory))
     path = resolve_db_path(config, db)
     with open_store(path, create=False) as store:
         status = store.sources_status()
@@ -186,7 +189,9 @@ def status_command(config_path: str | None, db: str | None) -> None:
     console.print(table)
     for row in rows:
         if row.last_error:
-            console.print(Text(f"last error of {row.name}: {row.last_error}", style="red"))
+            console.print(
+                Text(f"last error of {row.name}: {printable(row.last_error, 2000)}", style="red")
+            )
     for row in quality.itertuples(index=False):
         console.print(Text(f"data quality, {row.source}: {row.key} = {row.count}"))
 

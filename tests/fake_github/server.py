@@ -8,7 +8,9 @@ Serves the REST API at `/` and, like GitHub Enterprise Server, at `/api/v3/`; Gr
   `retry_after=None` for none), `"secondary_403"` (403 with `Retry-After`),
   `"graphql_rate_limited"` (200 with a `RATE_LIMITED` error; `"graphql_rate_limited_403"` the
   same with status 403), `"bad_gateway"` (502), `"slow"`
-  (answers after `delay` seconds).
+  (answers after `delay` seconds), `"echo_headers"` (422 whose message repeats the request's
+  headers and the bare Authorization value, as some proxies and servers do), `"not_json"` (200
+  with an HTML page, as a captive portal or a misconfigured proxy answers).
 - `token`: the only token accepted (anything else: 401 Bad credentials).
 - `requests`: every request served, as (method, path); `graphql_queries` and
   `graphql_variables` what each GraphQL request sent.
@@ -221,6 +223,18 @@ def _handler(fake: FakeGithub):
             elif kind == "slow":
                 time.sleep(failure.get("delay", 2))  # the client gives up first, then retries
                 return False
+            elif kind == "echo_headers":
+                auth = self.headers.get("Authorization", "")
+                self._send(
+                    422,
+                    {
+                        "message": f"Validation Failed for request with headers "
+                        f"{dict(self.headers.items())!r}; credential {auth.split(' ')[-1]}",
+                    },
+                    headers,
+                )
+            elif kind == "not_json":
+                self._send(200, b"<html><body>Sign in to the guest network</body></html>", headers)
             elif kind == "bad_gateway":
                 self._send(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", headers)
             else:

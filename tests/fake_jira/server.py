@@ -36,6 +36,8 @@ class Failure:
     body: Any = None
     after: int = 0
     """Matching requests let through before the failures start."""
+    echo: bool = False
+    """Answer with the request's headers and the bare Authorization value in the message."""
 
 
 @dataclass
@@ -125,11 +127,21 @@ class FakeJira:
 
     # --- switches and counters -----------------------------------------------------------
     def fail(
-        self, path_part: str, status: int, times: int = 1, headers=None, body=None, after=0
+        self,
+        path_part: str,
+        status: int,
+        times: int = 1,
+        headers=None,
+        body=None,
+        after=0,
+        echo: bool = False,
     ) -> None:
         """Answer `times` requests whose path contains `path_part` with `status`, once `after`
-        such requests have been let through."""
-        self.failures.append(Failure(path_part, status, times, dict(headers or {}), body, after))
+        such requests have been let through. `echo`: the error message repeats the request's
+        headers (a body given as text is sent as it is, not as JSON)."""
+        self.failures.append(
+            Failure(path_part, status, times, dict(headers or {}), body, after, echo)
+        )
 
     def delay(self, path_part: str, seconds: float, times: int = 1) -> None:
         self.delays.append(Delay(path_part, seconds, times))
@@ -458,7 +470,16 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(delay.seconds)
         if failure is not None:
             payload = failure.body
-            if payload is None:
+            if failure.echo:
+                auth = self.headers.get("Authorization", "")
+                payload = {
+                    "errorMessages": [
+                        f"Request rejected; headers were {dict(self.headers.items())!r}",
+                        f"credential {auth.split(' ')[-1]}",
+                    ],
+                    "errors": {},
+                }
+            elif payload is None:
                 payload = {"errorMessages": [f"Injected failure {failure.status}"], "errors": {}}
             self._send(failure.status, payload, failure.headers)
             return
