@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.days import ONE_NS, local_days
-from metrics.intervals import utc_ns
+from metrics.intervals import epoch_ns, utc_ns
 
 
 def blocked_spells(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -88,11 +88,13 @@ def blocked_days(spells: pd.DataFrame, in_progress: pd.DataFrame, timezone: str)
     )
     if both.empty:
         return pd.Series(dtype="int64", name="blocked_days")
+    start = np.maximum(epoch_ns(both["start_b"]), epoch_ns(both["start_p"]))
+    end = np.minimum(epoch_ns(both["end_b"]), epoch_ns(both["end_p"]))
     overlap = pd.DataFrame(
         {
-            "item_id": both["item_id"],
-            "start": np.maximum(both["start_b"], both["start_p"]),
-            "end": np.minimum(both["end_b"], both["end_p"]),
+            "item_id": both["item_id"].to_numpy(),
+            "start": pd.to_datetime(start, utc=True),
+            "end": pd.to_datetime(end, utc=True),
         }
     )
     ranges = merge_day_ranges(spell_day_ranges(overlap, timezone))

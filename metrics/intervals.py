@@ -92,6 +92,12 @@ def utc_ns(moment: pd.Timestamp) -> np.datetime64:
     return pd.Timestamp(moment).tz_convert("UTC").tz_localize(None).as_unit("ns").to_datetime64()
 
 
+def epoch_ns(times: pd.Series) -> np.ndarray:
+    """UTC timestamps (no NaT) as int64 nanoseconds since the epoch: hot paths compare and
+    subtract these, since numpy ufuncs on tz-aware Series build one Timestamp object per row."""
+    return times.to_numpy(dtype="datetime64[ns]").view("int64")
+
+
 def runs(intervals: pd.DataFrame, member: np.ndarray) -> pd.DataFrame:
     """Merge consecutive intervals of one item for which `member` is true into runs.
 

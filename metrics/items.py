@@ -7,7 +7,7 @@ import pandas as pd
 
 from metrics.blocked import blocked_days, blocked_spells
 from metrics.days import local_day, local_days
-from metrics.intervals import runs
+from metrics.intervals import epoch_ns, runs
 from metrics.workflow import DISCARDED, Workflow
 
 FACT_COLUMNS = [
@@ -117,12 +117,18 @@ def flow_efficiency(intervals: pd.DataFrame, facts: pd.DataFrame, workflow: Work
     span = progress.join(delivered, on="item_id", how="inner")
     if span.empty:
         return pd.Series(dtype="float64", name="flow_efficiency")
-    begin = np.maximum(span["entered"], span["started_at"])
-    end = np.minimum(span["left"], span["done_at"])
-    seconds = (end - begin).dt.total_seconds().clip(lower=0)
+    # On int64 nanoseconds: numpy's maximum/minimum on tz-aware Series build one Timestamp
+    # object per row, which dominated the export at 100,000 items.
+    begin = np.maximum(epoch_ns(span["entered"]), epoch_ns(span["started_at"]))
+    end = np.minimum(epoch_ns(span["left"]), epoch_ns(span["done_at"]))
+    seconds = np.clip(end - begin, 0, None) / 1e9
     waiting = np.array([s.waiting for s in workflow.stages])[span["position"].to_numpy()]
     frame = pd.DataFrame(
-        {"item_id": span["item_id"], "total": seconds, "active": seconds.where(~waiting, 0.0)}
+        {
+            "item_id": span["item_id"].to_numpy(),
+            "total": seconds,
+            "active": np.where(waiting, 0.0, seconds),
+        }
     )
     sums = frame.groupby("item_id")[["total", "active"]].sum()
     share = (sums["active"] / sums["total"]).where(sums["total"] > 0)
