@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -389,19 +389,23 @@ class Store:
         return frame.astype({"count": "int64"})
 
     def wip_limit_changes(self) -> pd.DataFrame:
-        """The history of WIP-limit changes, oldest first: stage, old_limit, new_limit,
-        changed_at (UTC), who, why."""
+        """The history of WIP-limit changes (spec section 6), oldest first. Columns
+        `WIP_CHANGE_COLUMNS`: changed_at (UTC), stage (a stage's name, or `total` for the
+        workflow's limit), old_limit, new_limit (nullable ints; missing = no limit), who, why.
+        No change yet -> an empty frame with those columns."""
         with self._guard() as conn:
             rows = conn.execute(
-                "SELECT stage, old_limit, new_limit, changed_at, who, why "
+                "SELECT changed_at, stage, old_limit, new_limit, who, why "
                 "FROM wip_limit_changes ORDER BY changed_at, id"
             ).fetchall()
-        cols = ["stage", "old_limit", "new_limit", "changed_at", "who", "why"]
-        frame = pd.DataFrame.from_records(rows, columns=cols)
-        frame["changed_at"] = _times(frame["changed_at"].to_numpy(dtype=np.int64))
-        for col in ("old_limit", "new_limit"):
-            frame[col] = frame[col].astype("Int64")
-        return frame
+        return _wip_changes_frame(rows)
+
+    def wip_limits_seen(self) -> dict[str, int | None]:
+        """The limits as Flowdeck last read them from the workflow file (key -> limit or None);
+        empty before the file was first read with this store."""
+        with self._guard() as conn:
+            rows = conn.execute("SELECT stage, wip_limit FROM wip_limits_seen").fetchall()
+        return {stage: limit for stage, limit in rows}
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -413,9 +417,16 @@ class Store:
         changed_at: datetime | pd.Timestamp | str | None = None,
         who: str = "",
         why: str = "",
+        *,
+        apply: Callable[[], None] | None = None,
     ) -> None:
-        """Append one WIP-limit change (a limit of None means "no limit"). A naive
-        `changed_at` is taken as UTC; None means now."""
+        """Append one WIP-limit change (a limit of None means "no limit") and note `new` as the
+        limit the workflow file now holds. A naive `changed_at` is taken as UTC; None means now.
+
+        `apply` (rewriting the workflow file) runs inside the write transaction, after the row
+        is written and before it commits: when it raises, nothing is recorded; when the commit
+        fails after it ran, the caller undoes it. Raises `InputError` for a bad value, an empty
+        `who` or `why`, or one longer than `WHO_MAX`/`WHY_MAX` characters."""
         if not isinstance(stage, str) or not stage.strip():
             raise InputError("WIP-limit change: the stage name is empty")
         for label, value in (("old", old), ("new", new)):
@@ -423,14 +434,67 @@ class Store:
                 raise InputError(f"WIP-limit change: {label} limit {value!r} is not an integer")
             if value is not None and value < 1:
                 raise InputError(f"WIP-limit change: {label} limit {value} must be >= 1")
+        who, why = check_who_why(who, why)
         when = _now_ns() if changed_at is None else _timestamp_ns(changed_at)
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO wip_limit_changes (stage, old_limit, new_limit, changed_at, who, why)"
+                "INSERT INTO wip_limit_changes (changed_at, stage, old_limit, new_limit, who, why)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (stage, old, new, when, who or "", why or ""),
+                (when, stage, old, new, who, why),
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO wip_limits_seen (stage, wip_limit) VALUES (?, ?)",
+                (stage, new),
             )
             _bump_version(conn)
+            if apply is not None:
+                apply()
+
+    def reconcile_wip_limits(
+        self,
+        limits: dict[str, int | None],
+        changed_at: datetime | pd.Timestamp | str | None = None,
+    ) -> pd.DataFrame:
+        """Record the hand edits of the workflow file: `limits` is what the file holds now
+        (stage name or `total` -> limit or None). A limit that differs from the one Flowdeck
+        last read (or, never read before, from the history's latest `new_limit`) is recorded
+        once, `who` = `flowdeck.toml`. A key never seen and without history is only noted.
+        Returns the recorded changes (`wip_limit_changes` columns)."""
+        if self.wip_limits_seen() == limits:
+            return _wip_changes_frame([])
+        when = _now_ns() if changed_at is None else _timestamp_ns(changed_at)
+        with self._write() as conn:
+            # Read again under the write lock: another process may have recorded it meanwhile.
+            seen = dict(conn.execute("SELECT stage, wip_limit FROM wip_limits_seen").fetchall())
+            latest = dict(
+                conn.execute(
+                    "SELECT stage, new_limit FROM wip_limit_changes c WHERE id = "
+                    "(SELECT id FROM wip_limit_changes d WHERE d.stage = c.stage "
+                    "ORDER BY changed_at DESC, id DESC LIMIT 1)"
+                ).fetchall()
+            )
+            rows = []
+            for stage, limit in limits.items():
+                if stage in seen:
+                    known = seen[stage]
+                elif stage in latest:
+                    known = latest[stage]
+                else:
+                    continue
+                if known != limit:
+                    rows.append((when, stage, known, limit, HAND_EDIT_WHO, HAND_EDIT_WHY))
+            conn.executemany(
+                "INSERT INTO wip_limit_changes (changed_at, stage, old_limit, new_limit, who, why)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.execute("DELETE FROM wip_limits_seen")
+            conn.executemany(
+                "INSERT INTO wip_limits_seen (stage, wip_limit) VALUES (?, ?)", list(limits.items())
+            )
+            if rows:
+                _bump_version(conn)
+        return _wip_changes_frame(rows)
 
     def record_failure(self, name: str, kind: str, error: str) -> None:
         """Note a failed sync of a source (its data and cursor stay as they were)."""
@@ -458,6 +522,44 @@ class Store:
         except BaseException:
             self._writing = False
             raise
+
+
+WIP_CHANGE_COLUMNS = ["changed_at", "stage", "old_limit", "new_limit", "who", "why"]
+#: Who and why of a change noticed in the workflow file rather than made through Flowdeck.
+HAND_EDIT_WHO = "flowdeck.toml"
+HAND_EDIT_WHY = "edited by hand in the workflow file (no reason given)"
+#: Longest accepted `who` and `why`: a name and a few sentences of hypothesis.
+WHO_MAX = 100
+WHY_MAX = 1000
+
+
+def check_who_why(who: str, why: str) -> tuple[str, str]:
+    """`who` and `why` with outer white space removed; `InputError` when one is empty or too
+    long (one line that says which)."""
+    who = (who or "").strip()
+    why = (why or "").strip()
+    if not who:
+        raise InputError("WIP-limit change: say who makes it (who is empty)")
+    if not why:
+        raise InputError(
+            "WIP-limit change: say why (the experiment's hypothesis, e.g. 'we expect review "
+            "waits to halve'); why is empty"
+        )
+    if len(who) > WHO_MAX:
+        raise InputError(f"WIP-limit change: who is {len(who)} characters; at most {WHO_MAX}")
+    if len(why) > WHY_MAX:
+        raise InputError(f"WIP-limit change: why is {len(why)} characters; at most {WHY_MAX}")
+    return who, why
+
+
+def _wip_changes_frame(rows: list) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(rows, columns=WIP_CHANGE_COLUMNS)
+    frame["changed_at"] = _times(frame["changed_at"].to_numpy(dtype=np.int64))
+    for col in ("old_limit", "new_limit"):
+        frame[col] = frame[col].astype("Int64")
+    for col in ("stage", "who", "why"):
+        frame[col] = frame[col].astype(str)
+    return frame
 
 
 def _timestamp_ns(value: Any) -> int:

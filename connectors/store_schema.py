@@ -99,9 +99,47 @@ def _migration_2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migration_3(conn: sqlite3.Connection) -> None:
+    # WIP limits have one truth, the workflow file; the store keeps their history (spec 6).
+    # Every change now says who made it and why (the experiment's hypothesis), so the table is
+    # rebuilt with those required; rows written before that get a visible placeholder rather
+    # than an empty reason. `wip_limits_seen` holds the limits as Flowdeck last read them from
+    # the file, which is how a hand edit of the file is noticed (and recorded once).
+    run_script(
+        conn,
+        """
+        CREATE TABLE wip_limit_changes_v3 (
+            id INTEGER PRIMARY KEY,
+            changed_at INTEGER NOT NULL,
+            stage TEXT NOT NULL CHECK (length(trim(stage)) > 0),
+            old_limit INTEGER CHECK (old_limit IS NULL OR old_limit >= 1),
+            new_limit INTEGER CHECK (new_limit IS NULL OR new_limit >= 1),
+            who TEXT NOT NULL CHECK (length(trim(who)) > 0),
+            why TEXT NOT NULL CHECK (length(trim(why)) > 0)
+        );
+        INSERT INTO wip_limit_changes_v3 (id, changed_at, stage, old_limit, new_limit, who, why)
+            SELECT id, changed_at, stage, old_limit, new_limit,
+                CASE WHEN trim(who) = '' THEN 'unknown' ELSE who END,
+                CASE WHEN trim(why) = '' THEN '(no reason recorded)' ELSE why END
+            FROM wip_limit_changes WHERE length(trim(stage)) > 0;
+        DROP TABLE wip_limit_changes;
+        ALTER TABLE wip_limit_changes_v3 RENAME TO wip_limit_changes;
+        CREATE INDEX wip_limit_changes_stage ON wip_limit_changes (stage, changed_at);
+        CREATE TABLE wip_limits_seen (
+            stage TEXT PRIMARY KEY,
+            wip_limit INTEGER CHECK (wip_limit IS NULL OR wip_limit >= 1)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
 #: Ordered migrations: MIGRATIONS[i] takes a store from version i to version i + 1. Never edit
 #: a released migration; append a new one.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migration_1, _migration_2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _migration_1,
+    _migration_2,
+    _migration_3,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -32,6 +32,7 @@ from metrics.errors import InputError
 from metrics.frames import FlowData
 from metrics.intervals import stage_intervals, unmapped_statuses
 from metrics.items import in_progress_runs, item_facts
+from metrics.stability import littles_law
 from metrics.stage_time import time_in_stage
 from metrics.workflow import Workflow
 
@@ -167,6 +168,10 @@ def _summary(facts, daily, bands, table, shipped, tz, first, last, reference) ->
         "waiting_to_ship": float(waiting_to_ship),
     }
     rows.update(delivery_summary(table, shipped, tz, first, last))
+    in_range = delivered[((done_day >= first) & (done_day <= last)).to_numpy()]
+    check = littles_law(daily, in_range["cycle_time_days"])
+    rows["littles_law_ratio"] = check.ratio
+    rows["arrivals_per_departure"] = check.arrivals_per_departure
     order = [
         "cycle_time_p50", "cycle_time_p85", "cycle_time_p95", "throughput_per_week", "wip_avg",
         "items_in_progress", "deploy_frequency_per_week", "batch_size_avg", "change_failure_rate",

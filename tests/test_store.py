@@ -114,7 +114,9 @@ def test_round_trip_of_every_table(tmp_path):
     with open_store(path) as store:
         counts = write(store, "t", FULL)
         store.record_wip_limit_change("Dev", 3, 4, ts("2024-03-08 10:00"), "ana", "swarm more")
-        store.record_wip_limit_change("Review", None, 2, "2024-03-09T10:00:00+01:00", "bo", "")
+        store.record_wip_limit_change(
+            "Review", None, 2, "2024-03-09T10:00:00+01:00", "bo", "reviews pile up"
+        )
     assert (counts.items.added, counts.events.added, counts.deployments.added) == (2, 8, 2)
     assert counts.shipped.added == 2
 
@@ -318,7 +320,7 @@ def test_the_data_version_changes_with_every_write(tmp_path):
         seen = [store.data_version()]
         write(store, "t", FULL)
         seen.append(store.data_version())
-        store.record_wip_limit_change("Dev", None, 2)
+        store.record_wip_limit_change("Dev", None, 2, who="lead", why="try it")
         seen.append(store.data_version())
         store.record_failure("t", "csv", "boom")
         seen.append(store.data_version())
@@ -344,7 +346,7 @@ def test_a_store_of_the_previous_version_is_migrated_with_its_data(tmp_path):
     with open_store(path) as store:
         assert store.schema_version() == SCHEMA_VERSION
         data = store.read_flow_data()
-        store.record_wip_limit_change("Dev", 2, 3, who="lead")
+        store.record_wip_limit_change("Dev", 2, 3, who="lead", why="more hands")
         assert len(store.wip_limit_changes()) == 1
         assert store.source_cursor("t") == "c1"
     assert list(data.events["status"]) == ["Dev"]
@@ -443,7 +445,7 @@ def test_a_locked_store_is_a_clear_error_not_a_hang(tmp_path):
                 write(store, "t", FULL)
             assert str(path) in str(err.value)
             with pytest.raises(FlowdeckError, match="locked"):
-                store.record_wip_limit_change("Dev", 1, 2)
+                store.record_wip_limit_change("Dev", 1, 2, who="lead", why="try")
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -1,0 +1,111 @@
+"""The WIP-limit history in the store: the migration of the old table, required who and why, and
+hand edits of the workflow file noticed once."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from connectors.store import HAND_EDIT_WHO, MIGRATIONS, SCHEMA_VERSION, WHY_MAX, open_store
+from metrics.errors import InputError
+from metrics.limits import TOTAL
+from tests.flowbuild import ts
+
+
+def test_the_old_history_table_is_migrated_with_its_rows(tmp_path):
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    for migration in MIGRATIONS[:2]:
+        migration(conn)
+    conn.execute("PRAGMA user_version = 2")
+    # As the version-2 dashboard form wrote them: who and why could be empty.
+    conn.execute(
+        "INSERT INTO wip_limit_changes (stage, old_limit, new_limit, changed_at, who, why) "
+        "VALUES ('Dev', 4, 3, ?, 'ana', 'swarm'), ('Review', NULL, 2, ?, '', '')",
+        (ts("2024-03-01 10:00").value, ts("2024-03-02 10:00").value),
+    )
+    conn.close()
+    with open_store(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        history = store.wip_limit_changes()
+    assert list(history.columns) == ["changed_at", "stage", "old_limit", "new_limit", "who", "why"]
+    assert history["stage"].tolist() == ["Dev", "Review"]
+    assert history["who"].tolist() == ["ana", "unknown"]
+    assert history["why"].tolist() == ["swarm", "(no reason recorded)"]
+    assert pd.isna(history["old_limit"].iloc[1]) and history["new_limit"].tolist() == [3, 2]
+    assert history["changed_at"].iloc[0] == ts("2024-03-01 10:00")
+
+
+def test_who_and_why_are_required_and_capped(tmp_path):
+    with open_store(tmp_path / "s.db") as store:
+        with pytest.raises(InputError, match="say why"):
+            store.record_wip_limit_change("Dev", 3, 2, who="lead", why="  ")
+        with pytest.raises(InputError, match="who is empty"):
+            store.record_wip_limit_change("Dev", 3, 2, why="try")
+        with pytest.raises(InputError, match=f"why is 1001 characters; at most {WHY_MAX}"):
+            store.record_wip_limit_change("Dev", 3, 2, who="lead", why="x" * 1001)
+        with pytest.raises(InputError, match="who is 101 characters; at most 100"):
+            store.record_wip_limit_change("Dev", 3, 2, who="x" * 101, why="try")
+        assert store.wip_limit_changes().empty
+    # And the table itself refuses an empty reason, whoever writes it.
+    conn = sqlite3.connect(tmp_path / "s.db")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        conn.execute(
+            "INSERT INTO wip_limit_changes (changed_at, stage, who, why) VALUES (1, 'a', 'b', '')"
+        )
+    conn.close()
+
+
+def test_a_failing_apply_records_nothing(tmp_path):
+    def boom() -> None:
+        raise OSError("disk full")
+
+    with open_store(tmp_path / "s.db") as store:
+        version = store.data_version()
+        with pytest.raises(OSError):
+            store.record_wip_limit_change("Dev", 3, 2, who="lead", why="try", apply=boom)
+        assert store.wip_limit_changes().empty and store.wip_limits_seen() == {}
+        assert store.data_version() == version
+
+
+def test_a_hand_edit_is_recorded_once(tmp_path):
+    with open_store(tmp_path / "s.db") as store:
+        # The first reading only notes the limits: there is nothing to compare with.
+        assert store.reconcile_wip_limits({"Dev": 3, "Review": None, TOTAL: 6}).empty
+        assert store.wip_limit_changes().empty
+        version = store.data_version()
+        assert store.reconcile_wip_limits({"Dev": 3, "Review": None, TOTAL: 6}).empty
+        assert store.data_version() == version  # reading an unchanged file writes nothing
+        edit = {"Dev": 2, "Review": 4, TOTAL: None}
+        recorded = store.reconcile_wip_limits(edit, ts("2024-03-05 08:00"))
+        assert len(recorded) == 3
+        assert store.reconcile_wip_limits(edit).empty  # once
+        history = store.wip_limit_changes()
+    assert history["stage"].tolist() == ["Dev", "Review", TOTAL]
+    assert history["old_limit"].tolist()[0] == 3 and pd.isna(history["old_limit"].iloc[1])
+    assert history["new_limit"].tolist()[:2] == [2, 4] and pd.isna(history["new_limit"].iloc[2])
+    assert set(history["who"]) == {HAND_EDIT_WHO}
+    assert history["why"].str.contains("by hand").all()
+
+
+def test_a_change_through_flowdeck_is_not_taken_for_a_hand_edit(tmp_path):
+    with open_store(tmp_path / "s.db") as store:
+        store.reconcile_wip_limits({"Dev": 3, TOTAL: None})
+        store.record_wip_limit_change("Dev", 3, 2, who="lead", why="we expect less waiting")
+        assert store.reconcile_wip_limits({"Dev": 2, TOTAL: None}).empty
+        assert store.wip_limit_changes()["who"].tolist() == ["lead"]
+
+
+def test_history_written_before_the_file_was_read_is_compared_too(tmp_path):
+    # A store from the old dashboard form: the history said 2, but the file was never changed.
+    with open_store(tmp_path / "s.db") as store:
+        store.record_wip_limit_change("Dev", 3, 2, who="lead", why="try")
+    conn = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    conn.execute("DELETE FROM wip_limits_seen")
+    conn.close()
+    with open_store(tmp_path / "s.db") as store:
+        recorded = store.reconcile_wip_limits({"Dev": 3, "Review": 5})
+    assert recorded[["stage", "old_limit", "new_limit"]].values.tolist() == [["Dev", 2, 3]]
