@@ -30,6 +30,16 @@ def _day_counts(days: pd.Series, first: pd.Timestamp, n: int) -> np.ndarray:
     return np.bincount(numbers, minlength=n).astype("int64")
 
 
+def daily_throughput(
+    done_at: pd.Series, timezone: str, first: pd.Timestamp, last: pd.Timestamp
+) -> pd.Series:
+    """Throughput on day d: items whose `done_at` falls on local day d. Index: local days
+    `first`..`last` (`date`); values int (zero on days without delivery). Empty in -> zeros."""
+    index = day_index(first, last)
+    counts = _day_counts(local_days(done_at, timezone), first, len(index))
+    return pd.Series(counts, index=index, name="throughput")
+
+
 def daily_wip(
     progress_runs: pd.DataFrame, timezone: str, first: pd.Timestamp, last: pd.Timestamp
 ) -> pd.Series:
@@ -95,6 +105,6 @@ def daily_flow(
     frame = pd.DataFrame(index=index)
     frame["wip"] = daily_wip(progress_runs, tz, first, last)
     frame["arrivals"] = _day_counts(local_days(facts["started_at"], tz), first, n)
-    frame["throughput"] = _day_counts(local_days(facts["done_at"], tz), first, n)
+    frame["throughput"] = daily_throughput(facts["done_at"], tz, first, last)
     counts = daily_stage_counts(intervals, workflow, first, last)
     return pd.concat([frame, counts], axis=1)

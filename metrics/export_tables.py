@@ -15,7 +15,7 @@ from metrics.workflow import Workflow
 ITEMS_COLUMNS = [
     "item_id", "title", "type", "stage", "started_at", "done_at", "cycle_time_days",
     "cycle_time_hours", "age_days", "blocked_days", "flow_efficiency",
-    "pace", "blocked_now", "labels", "url",
+    "pace", "blocked_now", "labels", "url", "likely_done_by_85",
 ]  # fmt: skip
 DEPLOYMENTS_COLUMNS = [
     "deploy_id", "deployed_at", "environment", "status", "batch_size",
@@ -43,6 +43,7 @@ def items_table(report: FlowReport) -> pd.DataFrame:
         started_at=utc_text(facts["started_at"]),
         done_at=utc_text(facts["done_at"]),
         blocked_now=facts["blocked_now"].map({True: "yes", False: "no"}),
+        likely_done_by_85=facts["likely_done_by_85"].dt.strftime("%Y-%m-%d").fillna(""),
     )
     return out[ITEMS_COLUMNS]
 

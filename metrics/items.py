@@ -30,6 +30,15 @@ def _latest_run_start(intervals: pd.DataFrame, member: np.ndarray) -> pd.Series:
     return r.groupby("item_id", sort=False)["start"].last()
 
 
+def done_times(intervals: pd.DataFrame, workflow: Workflow) -> pd.Series:
+    """`done_at` of each item whose current position is >= done: the start of its latest run
+    there. Index `item_id`; values UTC timestamps. Empty intervals -> an empty Series."""
+    pos = intervals["position"].to_numpy()
+    r = runs(intervals, pos >= workflow.done)
+    r = r[r["current"].to_numpy(dtype=bool)]
+    return r.set_index("item_id")["start"].astype("datetime64[ns, UTC]").rename("done_at")
+
+
 def item_facts(
     items: pd.DataFrame,
     events: pd.DataFrame,
@@ -74,9 +83,7 @@ def item_facts(
     pos = intervals["position"].to_numpy()
     started = _latest_run_start(intervals, pos >= workflow.start)
     facts["started_at"] = started.reindex(ids)
-    done_latest = _latest_run_start(intervals, pos >= workflow.done)
-    is_done = position.ge(workflow.done).fillna(False).to_numpy(dtype=bool)
-    facts["done_at"] = done_latest.reindex(ids).where(is_done)
+    facts["done_at"] = done_times(intervals, workflow).reindex(ids)
     facts["started_at"] = facts["started_at"].astype("datetime64[ns, UTC]")
     facts["done_at"] = facts["done_at"].astype("datetime64[ns, UTC]")
     facts["created_at"] = facts["created_at"].astype("datetime64[ns, UTC]")

@@ -29,6 +29,7 @@ from metrics.delivery import (
     shipped_items,
 )
 from metrics.errors import InputError
+from metrics.forecast import likely_done_by
 from metrics.frames import FlowData
 from metrics.intervals import stage_intervals, unmapped_statuses
 from metrics.items import in_progress_runs, item_facts
@@ -45,7 +46,8 @@ class FlowReport:
     intervals: pd.DataFrame
     """Stage intervals (see `metrics.intervals.stage_intervals`)."""
     items: pd.DataFrame
-    """`item_facts` plus `pace` and `pace_band` for items in progress."""
+    """`item_facts` plus `pace`, `pace_band` and `likely_done_by_85` (local day) for items in
+    progress."""
     daily: pd.DataFrame
     cfd: pd.DataFrame
     stage_times: pd.DataFrame
@@ -114,7 +116,11 @@ def flow_report(
     bands = cycle_time_percentiles(reference["cycle_time_days"], PERCENTILES)
     ages = facts["age_days"]
     facts = facts.assign(
-        pace=pace(ages, reference["cycle_time_days"]), pace_band=pace_band(ages, bands)
+        pace=pace(ages, reference["cycle_time_days"]),
+        pace_band=pace_band(ages, bands),
+        likely_done_by_85=likely_done_by(
+            ages, local_days(facts["started_at"], tz), reference["cycle_time_days"]
+        ),
     )
 
     deployments = data.deployments[data.deployments["deployed_at"].le(as_of)]
