@@ -39,6 +39,9 @@ STAGE_FIXED = ("id", "link", "name", "type", "blocked days")
 
 _OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_LINE_BREAK = re.compile(r"\r\n?")
+#: After line breaks became `\n`: a cell that started with a carriage return starts with `\n`.
+_ESCAPED_START = (*_FORMULA_START, "\n")
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -321,16 +324,41 @@ def sniff_csv_kind(path: Path | str) -> str:
 
 
 def escape_formula(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with `'` (spec section 4)."""
+    """Text cells and column names made safe for a spreadsheet (spec section 4).
+
+    Line breaks inside a cell become `\n` first: the CSV writer quotes a cell holding `\n` (its
+    line terminator) but not a bare `\r`, which a spreadsheet takes as the end of a row, so a
+    title `\r=1+1` would start a new row with a formula. Then every cell or header that starts
+    with `=`, `+`, `-`, `@`, tab or a line break is prefixed with `'`.
+    """
     out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            text = out[col].astype("string")
-            risky = text.str.startswith(_FORMULA_START).fillna(False).astype(bool)
-            if risky.any():
-                out[col] = out[col].astype(object)
-                out.loc[risky, col] = "'" + text[risky].astype(str)
+    out.columns = [_escape_name(c) for c in out.columns]
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            out.isetitem(position, _escape_texts(column))
     return out
+
+
+def _escape_texts(column: pd.Series) -> pd.Series:
+    # Only real strings change: numbers, lists and missing values in an object column stay.
+    is_text = np.fromiter((isinstance(v, str) for v in column), dtype=bool, count=len(column))
+    if not is_text.any():
+        return column
+    text = column[is_text].astype(str)
+    text = text.str.replace(_LINE_BREAK, "\n", regex=True)
+    risky = text.str.startswith(_ESCAPED_START)
+    text = text.where(~risky, "'" + text)
+    out = column.astype(object).copy()
+    out[is_text] = text.to_numpy()
+    return out
+
+
+def _escape_name(name: object) -> object:
+    if not isinstance(name, str):
+        return name
+    name = _LINE_BREAK.sub("\n", name)
+    return "'" + name if name.startswith(_ESCAPED_START) else name
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -130,7 +130,9 @@ def test_deployments(tmp_path):
 def test_formula_escaping_and_atomic_write(tmp_path):
     frame = pd.DataFrame({"t": ["=1+1", "+x", "-y", "@z", "\tt", "\rr", "ok", None], "n": range(8)})
     escaped = escape_formula(frame)
-    assert escaped["t"].tolist()[:7] == ["'=1+1", "'+x", "'-y", "'@z", "'\tt", "'\rr", "ok"]
+    # a carriage return inside a cell becomes a line break the CSV writer quotes (it would end
+    # the row in a spreadsheet otherwise), then the cell is escaped
+    assert escaped["t"].tolist()[:7] == ["'=1+1", "'+x", "'-y", "'@z", "'\tt", "'\nr", "ok"]
     assert escaped["n"].tolist() == list(range(8))  # numbers are not text: untouched
     out = tmp_path / "x.csv"
     write_csv(frame, out)
