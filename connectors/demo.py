@@ -115,6 +115,15 @@ _GROUP = {
 }  # fmt: skip
 
 
+_BLOCK_REASONS = (
+    "Waiting on vendor API",
+    "Waiting on another team",
+    "Test environment down",
+    "Waiting on vendor API",
+    "Needs a product decision",
+)
+
+
 @dataclass(eq=False)  # identity: items are removed from status buckets by identity
 class _Item:
     key: str
@@ -168,7 +177,7 @@ class _World:
                 if new is not None:
                     self.groups[new].append(item)
             item.status = status
-        self.rows.append((item.key, at, event, status if event == "status" else ""))
+        self.rows.append((item.key, at, event, "" if event == "unblocked" else status))
 
     def create(self, day: pd.Timestamp) -> None:
         n = len(self.items) + 1
@@ -280,7 +289,10 @@ class _World:
                     item.blocked_until = -1
                 elif item.blocked_until < d and rng.random() < 0.015:
                     item.blocked_until = d + int(rng.integers(1, 7))
-                    self.move(item, "", day, event="blocked")
+                    # The reason rides in the blocked event's status (a source's flag comment or
+                    # `blocked:REASON` label); chosen by key so the simulation's draws stay put.
+                    reason = _BLOCK_REASONS[int(item.key[3:]) % len(_BLOCK_REASONS)]
+                    self.move(item, reason, day, event="blocked")
 
             # Replenish: Backlog -> Ready up to 6.
             room = 6 - len(self.at(ready))

@@ -30,6 +30,7 @@ pages = [
     st.Page(PAGES / "board.py", title="Board", icon="🗂️", default=True),
     st.Page(PAGES / "flow.py", title="Flow", icon="🌊", url_path="flow"),
     st.Page(PAGES / "cycle_time.py", title="Cycle time", icon="⏱️", url_path="cycle_time"),
+    st.Page(PAGES / "blockers.py", title="Blockers", icon="⛔", url_path="blockers"),
     st.Page(PAGES / "delivery.py", title="Delivery", icon="🚀", url_path="delivery"),
     st.Page(PAGES / "data.py", title="Data", icon="🗄️", url_path="data"),
 ]

@@ -8,8 +8,9 @@ workflow code maps statuses to stages.
   `labels` (`;`-joined), `url`, `source` (the source's name, "" for a plain CSV),
   `lines_changed` (nullable Int64: additions + deletions of a pull request, else missing).
 - events: one row per event. `item_id`, `changed_at` (datetime64[ns, UTC]),
-  `event` (`status`, `blocked` or `unblocked`), `status` (raw source status; "" for blocked
-  events), `seq` (int64: the order of events of one item at the same instant).
+  `event` (`status`, `blocked` or `unblocked`), `status` (raw source status; for a `blocked`
+  event the reason when the source gives one, else ""; "" for `unblocked`), `seq` (int64: the
+  order of events of one item at the same instant).
 - deployments: one row per deployment. `deploy_id`, `deployed_at` (UTC), `environment`,
   `status` (`success` or `failure`), `version`, `source`.
 - shipped: which items a deployment shipped, when the source knows. `deploy_id`, `item_id`.

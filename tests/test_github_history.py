@@ -212,6 +212,38 @@ def test_labels_mode_history(fake):
     assert row["url"] == "https://github.com/acme/web/issues/1"
 
 
+def test_a_blocked_label_with_a_reason_blocks_and_names_the_reason(fake):
+    repo = fake.add_repo(FakeRepo(owner="acme", name="web"))
+    repo.add(
+        FakeItem(
+            1,
+            "Waits on a vendor",
+            t("02T09:00:00"),
+            labels=["status: Doing"],
+            timeline=[
+                label("LabeledEvent", "02T09:00:00", "status: Doing"),
+                label("LabeledEvent", "03T09:00:00", "Blocked: Vendor API"),
+                label("LabeledEvent", "03T10:00:00", "blocked"),  # a second blocker: same spell
+                label("UnlabeledEvent", "04T09:00:00", "Blocked: Vendor API"),
+                label("UnlabeledEvent", "04T10:00:00", "blocked"),
+                label("LabeledEvent", "05T09:00:00", "blockedish"),  # not a blocked label
+                label("LabeledEvent", "06T09:00:00", "blocked"),
+            ],
+        )
+    )
+    settings = settings_for(fake, status_from="labels", blocked_labels=["blocked"])
+
+    result = sync(fake, settings)
+
+    assert result.history(1) == [
+        (t("02T09:00:00"), "status", "Open"),
+        (t("02T09:00:00"), "status", "Doing"),
+        (t("03T09:00:00"), "blocked", "Vendor API"),
+        (t("04T10:00:00"), "unblocked", ""),
+        (t("06T09:00:00"), "blocked", ""),
+    ]
+
+
 def test_state_mode_issues_and_pull_requests(fake):
     repo = fake.add_repo(FakeRepo(owner="acme", name="web"))
     repo.add(

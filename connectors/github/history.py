@@ -63,17 +63,24 @@ def node_labels(node: dict[str, Any]) -> list[str]:
 
 
 def _blocked(history: History, timeline: list[dict[str, Any]], settings: GithubSettings) -> None:
-    """Blocked spells: from the first blocked label added to the last one removed."""
+    """Blocked spells: from the first blocked label added to the last one removed.
+
+    A label `blocked:REASON` (a blocked label, a colon, a reason) also blocks; the spell's
+    `blocked` event carries REASON in its status field, which the blockers view groups by."""
     wanted = {b.strip().casefold() for b in settings.blocked_labels}
     active: set[str] = set()
     for event in timeline:
         kind = event.get("__typename")
-        name = _label(event).casefold()
-        if name not in wanted or kind not in ("LabeledEvent", "UnlabeledEvent"):
+        label = _label(event)
+        name = label.casefold()
+        head, colon, reason = label.partition(":")
+        if kind not in ("LabeledEvent", "UnlabeledEvent"):
+            continue
+        if name not in wanted and not (colon and head.strip().casefold() in wanted):
             continue
         if kind == "LabeledEvent":
             if not active:
-                history.events.append((event["createdAt"], "blocked", ""))
+                history.events.append((event["createdAt"], "blocked", reason.strip()))
             active.add(name)
         elif name in active:
             active.discard(name)

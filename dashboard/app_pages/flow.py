@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data
+from dashboard import breakdown_charts, charts, data
 from dashboard.board import limits_table
 from dashboard.view import current_view
 from dashboard.widgets import chart, fmt, md, no_data, table
@@ -70,6 +70,17 @@ with right:
 
 chart(charts.weekly_throughput(daily), key="throughput")
 st.caption("Items delivered each week, with the 4-week moving average.")
+done = charts.delivered_items(report.items, workflow.timezone)
+done = done[(done["done_day"] >= report.first_day) & (done["done_day"] <= report.last_day)]
+if len(done):
+    chart(
+        breakdown_charts.throughput_by_type(done, report.first_day, report.last_day),
+        key="throughput_by_type",
+    )
+    st.caption(
+        "The same weeks by item type: how the team's capacity splits between features, bugs "
+        "and chores (the sidebar's type filter applies here too)."
+    )
 
 limited = [s.name for s in workflow.stages[workflow.start : workflow.done]]
 limits = {

@@ -110,24 +110,27 @@ def repo_from_flow_data(
             item.on_board, item.board_added_at = True, created
         for at, event, status in changes:
             if event == "blocked":
+                # A reason travels as a `blocked: REASON` label, as teams label it on GitHub.
+                spell_label = f"{blocked_label}: {status}" if status else blocked_label
                 timeline.append(
                     {
                         "__typename": "LabeledEvent",
                         "createdAt": at,
-                        "label": {"name": blocked_label},
+                        "label": {"name": spell_label},
                     }
                 )
-                labels.append(blocked_label)
+                labels.append(spell_label)
                 continue
             if event == "unblocked":
-                timeline.append(
-                    {
-                        "__typename": "UnlabeledEvent",
-                        "createdAt": at,
-                        "label": {"name": blocked_label},
-                    }
-                )
-                labels = [x for x in labels if x != blocked_label]
+                for name in [x for x in labels if x.split(":")[0] == blocked_label]:
+                    timeline.append(
+                        {
+                            "__typename": "UnlabeledEvent",
+                            "createdAt": at,
+                            "label": {"name": name},
+                        }
+                    )
+                labels = [x for x in labels if x.split(":")[0] != blocked_label]
                 continue
             if status == previous:
                 continue
