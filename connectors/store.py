@@ -19,7 +19,8 @@ Layout, chosen so that reading a million events is one bulk scan of integers:
 
 Writes go through `SourceWriter`: chunks are staged in temporary tables (no lock on the store
 while a connector is still fetching), then merged, swept and the cursor advanced in a single
-`BEGIN IMMEDIATE` transaction.
+`BEGIN IMMEDIATE` transaction. A long write may first commit checkpoints (what is staged so far
+and its cursor, each in one transaction of plain SQL) so that a sync that dies keeps them.
 """
 
 from __future__ import annotations
@@ -600,7 +601,8 @@ class SourceWriter:
     fetches). `commit` upserts every row by key, optionally deletes the rows of the `replace`d
     tables that this write did not contain, stores the quality counts and advances the cursor,
     all in one `BEGIN IMMEDIATE` transaction: a crash at any moment leaves either the old or
-    the new state.
+    the new state. `checkpoint` writes what is staged so far (and the cursor) the same way,
+    without removing anything; a crash after it leaves the checkpoint's state.
     """
 
     def __init__(self, store: Store, name: str, kind: str) -> None:
@@ -611,6 +613,10 @@ class SourceWriter:
         self.quality: dict[str, int] = {}
         self.chunks = 0
         self.rows = 0
+        self.checkpoints = 0
+        self._pending = 0  # chunks staged since the last checkpoint
+        self._first_gen: int | None = None  # the data version of the first checkpoint
+        self._merged: dict[str, tuple[int, int]] = {}  # (added, updated) by the checkpoints
         with store._guard() as conn:
             run_script(
                 conn,
@@ -708,6 +714,7 @@ class SourceWriter:
         for key, count in (getattr(chunk, "quality", None) or {}).items():
             self.quality[key] = self.quality.get(key, 0) + int(count)
         self.chunks += 1
+        self._pending += 1
         self.rows += len(chunk.items) + len(chunk.events) + len(chunk.deployments)
 
     def discard(self) -> None:
@@ -737,17 +744,13 @@ class SourceWriter:
         unknown = replace - set(TABLES)
         if unknown:
             raise ValueError(f"unknown tables {sorted(unknown)}")
-        store, name, path = self._store, self.name, self._store.path
+        store, name = self._store, self.name
         try:
             with store._write() as conn:
-                _ensure_source(conn, name, self.kind, path)
-                gen = _bump_version(conn)
-                _check_owner(conn, name, path)
-                items = _merge_items(conn, name, gen)
-                events = _merge_events(conn, name, gen)
-                deployments = _merge_deployments(conn, name, gen)
-                shipped = _merge_shipped(conn, gen, path)
-                removed = _sweep(conn, name, gen, replace)
+                gen, merged = self._merge(conn)
+                # Rows seen by an earlier checkpoint of this write carry that checkpoint's
+                # version: the sweep spares everything this whole write has seen.
+                removed = _sweep(conn, name, self._first_gen or gen, replace)
                 if not keep_quality:
                     conn.execute("DELETE FROM quality WHERE source = ?", (name,))
                     conn.executemany(
@@ -757,19 +760,61 @@ class SourceWriter:
                 if clear_cursor or self.cursor is not None:
                     new_cursor = None if clear_cursor else self.cursor
                     conn.execute("UPDATE sources SET cursor = ? WHERE name = ?", (new_cursor, name))
-                conn.execute(
-                    "UPDATE sources SET last_sync_at = ?, last_result = ?, last_error = NULL "
-                    "WHERE name = ?",
-                    (_now_ns(), result, name),
-                )
+                _set_result(conn, name, result)
         finally:
             self.discard()
-        return WriteCounts(
-            items=TableCounts(*items, removed["items"]),
-            events=TableCounts(*events, removed["events"]),
-            deployments=TableCounts(*deployments, removed["deployments"]),
-            shipped=TableCounts(*shipped, removed["shipped"]),
-        )
+        totals = {t: _add(self._merged.get(t, (0, 0)), merged[t]) for t in TABLES}
+        return WriteCounts(*(TableCounts(*totals[t], removed[t]) for t in TABLES))
+
+    def checkpoint(self, move_cursor: bool = True) -> None:
+        """Write what is staged so far, and the cursor of the last chunk, in one transaction,
+        then stage afresh: a write that stops later keeps this much.
+
+        Nothing is removed and the quality counts stay as they were; `commit` does both for
+        the whole write. `move_cursor=False` keeps the stored cursor (a full re-sync whose
+        chunks' cursors may lie before it). The source is marked `partial` until `commit`.
+        """
+        if self._pending == 0:
+            return
+        store, name = self._store, self.name
+        with store._write() as conn:
+            gen, merged = self._merge(conn)
+            if self._first_gen is None:
+                self._first_gen = gen
+            if move_cursor and self.cursor is not None:
+                conn.execute("UPDATE sources SET cursor = ? WHERE name = ?", (self.cursor, name))
+            _set_result(conn, name, "partial")
+            _clear_stage(conn)
+        for table in TABLES:
+            self._merged[table] = _add(self._merged.get(table, (0, 0)), merged[table])
+        self._pending = 0
+        self.checkpoints += 1
+
+    def _merge(self, conn: sqlite3.Connection) -> tuple[int, dict[str, tuple[int, int]]]:
+        """Upsert everything staged into the store (inside the caller's transaction): the new
+        data version and (added, updated) per table."""
+        name, path = self.name, self._store.path
+        _ensure_source(conn, name, self.kind, path)
+        gen = _bump_version(conn)
+        _check_owner(conn, name, path)
+        merged = {
+            "items": _merge_items(conn, name, gen),
+            "events": _merge_events(conn, name, gen),
+            "deployments": _merge_deployments(conn, name, gen),
+            "shipped": _merge_shipped(conn, gen, path),
+        }
+        return gen, merged
+
+
+def _add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return a[0] + b[0], a[1] + b[1]
+
+
+def _set_result(conn: sqlite3.Connection, name: str, result: str) -> None:
+    conn.execute(
+        "UPDATE sources SET last_sync_at = ?, last_result = ?, last_error = NULL WHERE name = ?",
+        (_now_ns(), result, name),
+    )
 
 
 def _event_rows(events: pd.DataFrame, where: str) -> Iterator[tuple]:
@@ -798,6 +843,18 @@ def _event_rows(events: pd.DataFrame, where: str) -> Iterator[tuple]:
         frame["occurrence"].tolist(),
         frame["seq"].tolist(),
         strict=True,
+    )
+
+
+def _clear_stage(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        DELETE FROM temp.stage_items;
+        DELETE FROM temp.stage_events;
+        DELETE FROM temp.stage_deployments;
+        DELETE FROM temp.stage_shipped;
+        """,
     )
 
 

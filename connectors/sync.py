@@ -2,9 +2,12 @@
 
 For each source: read its cursor, build its client, let the connector fetch from the cursor
 (a closed range: the boundary is fetched again and deduplicated by key in the store), stage every
-chunk, then write them and advance the cursor in one transaction. A source that fails is
-recorded (`last_result = failed`, `last_error`) with its previous data and cursor untouched, and
-the next source still syncs.
+chunk, then write them and advance the cursor in one transaction. A long fetch commits a
+checkpoint every `checkpoint_every` chunks: the rows so far and the cursor of the last chunk,
+which the connector sets to a safe point (everything before it is read), so a sync that dies
+keeps its checkpoints and the next one resumes from there. A source that fails is recorded
+(`last_result = failed`, `last_error`) with its data and cursor as of its last checkpoint (the
+previous sync's when there was none), and the next source still syncs.
 
 Only one sync or import writes to a store at a time: a lock file beside the store
 (`flowdeck.db.lock`, held with an OS file lock, so a killed process never leaves it locked).
@@ -40,6 +43,9 @@ IMPORT_TABLES = {
     "deployments": ("deployments", "shipped"),
 }
 LOCK_WAIT = 3.0
+#: Chunks between checkpoints: a GitHub chunk is one page (100 items), a Jira one up to 1,000
+#: issues, so a stopped first sync loses at most a few minutes of fetching.
+CHECKPOINT_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -183,10 +189,13 @@ def sync_sources(
     *,
     secrets: Mapping[str, str] | None = None,
     lock_wait: float = LOCK_WAIT,
+    checkpoint_every: int = CHECKPOINT_EVERY,
 ) -> list[SourceResult]:
     """Sync the named sources (default: all) into the store, each in its own transaction.
 
     `full`: ignore the cursors and fetch everything; rows a source no longer has are removed.
+    `checkpoint_every`: commit what a source fetched every so many chunks (0: never), except
+    for file sources, whose fetch is one whole snapshot.
     A failing source is reported in its `SourceResult` and the others still sync; problems
     with the store itself (locked, corrupt, unwritable) raise `FlowdeckError`.
     """
@@ -198,7 +207,7 @@ def sync_sources(
     results: list[SourceResult] = []
     with open_store(store_path) as store, sync_lock(store.path, lock_wait):
         for source in sources:
-            result = _sync_one(store, config, source, full, secrets, reporter)
+            result = _sync_one(store, config, source, full, secrets, reporter, checkpoint_every)
             results.append(result)
             reporter.finish(result)
     return results
@@ -211,6 +220,7 @@ def _sync_one(
     full: bool,
     secrets: Mapping[str, str],
     reporter: SyncReporter,
+    checkpoint_every: int = CHECKPOINT_EVERY,
 ) -> SourceResult:
     began = time.monotonic()
     progress = reporter.start(source.name, source.kind)
@@ -218,7 +228,8 @@ def _sync_one(
     try:
         kind = source_kind(source.kind, f"source '{source.name}'")
         settings = _bind(source.settings, config, source.name)
-        since = None if full else store.source_cursor(source.name)
+        stored_cursor = store.source_cursor(source.name)
+        since = None if full else stored_cursor
         stored_kind = store.source_kind(source.name)
         if stored_kind is not None and stored_kind != source.kind:
             raise FlowdeckError(
@@ -227,8 +238,14 @@ def _sync_one(
             )
         client = kind.make_client(settings, secrets)
         writer = store.writer(source.name, source.kind)
+        every = checkpoint_every if source.kind not in SNAPSHOT_KINDS else 0
         for chunk in kind.fetch(settings, client, since, progress):
             writer.add(chunk)
+            if every > 0 and writer.chunks % every == 0:
+                progress.update(writer.rows, None, "writing a checkpoint to the store")
+                # A full re-sync's chunk cursors may lie before the stored one, which the data
+                # already in the store still honours: keep it until the sync completes.
+                writer.checkpoint(move_cursor=not (full and stored_cursor is not None))
         progress.update(writer.rows, writer.rows or None, "writing to the store")
         snapshot = full or since is None or source.kind in SNAPSHOT_KINDS
         fetched = writer.chunks > 0

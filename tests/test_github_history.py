@@ -351,7 +351,7 @@ def test_state_mode_issues_and_pull_requests(fake):
     assert items["lines_changed"].isna()["github:acme/web#1"]
 
 
-def test_pulls_only_are_read_newest_first_down_to_the_cursor(fake):
+def test_pulls_are_read_oldest_first_then_newest_first_down_to_the_cursor(fake):
     repo = fake.add_repo(FakeRepo(owner="acme", name="web"))
     for n in range(1, 8):
         repo.add(FakeItem(n, f"PR {n}", t(f"0{n}T09:00:00"), is_pull=True))
@@ -360,10 +360,11 @@ def test_pulls_only_are_read_newest_first_down_to_the_cursor(fake):
 
     first = sync(fake, settings)
     assert sorted(first.items["item_id"]) == [f"github:acme/web#{n}" for n in range(1, 8)]
-    # until every pull request is read the cursor stays where it was
-    assert [c.cursor for c in first.chunks[:-1]] == [None] * (len(first.chunks) - 1)
-    assert first.cursor == t("07T09:00:00")
+    # a first sync reads oldest first, so every page moves the cursor (a stop part way resumes)
+    assert [c.cursor for c in first.chunks] == [t(f"0{n}T09:00:00") for n in (2, 4, 6, 7)]
 
     later = sync(fake, settings, since=t("06T09:00:00"))
     assert sorted(later.items["item_id"]) == ["github:acme/web#6", "github:acme/web#7"]
     assert later.requests == 2  # a page of two, then a page that reaches the cursor
+    # newest first: until every pull request is read the cursor stays where it was
+    assert [c.cursor for c in later.chunks] == [t("06T09:00:00"), t("07T09:00:00")]

@@ -1,9 +1,9 @@
 """The PyGithub client of a source, its bounded rate-limit waits, and GitHub failures as one line.
 
 Waiting is bounded by the source's `max_wait`: a 403/429 rate limit whose reset or `Retry-After`
-lies further away stops the sync with `SyncStopped` instead of hanging; what was already yielded
-stays stored and the next sync resumes from its cursor. 5xx answers and timeouts are retried by
-urllib3 with exponential backoff starting at `backoff` seconds.
+lies further away stops the sync with `SyncStopped` instead of hanging; what the sync's last
+checkpoint wrote stays stored and the next sync resumes from its cursor. 5xx answers and
+timeouts are retried by urllib3 with exponential backoff starting at `backoff` seconds.
 """
 
 from __future__ import annotations

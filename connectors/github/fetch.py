@@ -7,8 +7,11 @@ nothing changed is one request (plus two REST calls for workflow-run deployments
 
 Incremental: issues are read `updatedAt >= cursor` in ascending order (a closed range: the
 boundary is re-read and the store dedupes by key), so the cursor can advance page by page. Pull
-requests have no `since` filter in GraphQL: they are read newest first down to the cursor, and
-the cursor only moves past them once they are all read, so a stop in the middle loses nothing.
+requests have no `since` filter in GraphQL: on a first sync they are read oldest first too, so
+the cursor advances with them; later they are read newest first down to the cursor, and the
+cursor only moves past them once they are all read. Deployments and releases are read newest
+first: the cursor waits until they are all read. So a sync stopped part way (and checkpointed,
+see `connectors.sync`) resumes from the last chunk's cursor and loses nothing.
 """
 
 from __future__ import annotations
@@ -77,8 +80,12 @@ class _Pager:
         self.deployments = settings.deployments == "deployments"
         self.releases = settings.deployments == "releases"
         self.board = settings.status_from == "project"
+        # With no cursor there is nothing to stop at: oldest first lets the cursor advance.
+        self.pulls_ascending = since is None
+        self.started = _iso(pd.Timestamp.now(tz="UTC"))
         self.after: dict[str, str | None] = {}
         self.issue_mark: str | None = None
+        self.pull_mark: str | None = None
         self.max_seen: str | None = self.since
 
     @property
@@ -90,12 +97,23 @@ class _Pager:
             self.max_seen = _iso(_utc(updated_at))
 
     def cursor(self) -> str | None:
-        """Everything updated before this time has been read (the closed range re-reads it)."""
-        if self.pulls or self.deployments or self.releases:
+        """Everything updated before this time has been read (the closed range re-reads it).
+
+        While lists are still being read oldest first, that is the oldest of their marks (the
+        last `updatedAt` read in each): items that were not updated during the sync keep their
+        place, so each list has given every one before its mark, and a finished list all of
+        them. Items updated during the sync moved to the end; the sync's start time bounds the
+        cursor so that the next sync reads them again.
+        """
+        if self.deployments or self.releases or (self.pulls and not self.pulls_ascending):
             return self.since
-        if self.issues:
-            return self.issue_mark or self.since
-        return self.max_seen
+        marks = [m for m, reading in ((self.issue_mark, self.issues), (self.pull_mark, self.pulls))
+                 if reading]  # fmt: skip
+        if not marks:
+            return self.max_seen
+        if None in marks:
+            return self.since
+        return _iso(min(_utc(m) for m in [*marks, self.started] if m is not None))
 
 
 def _variables(settings: GithubSettings, pager: _Pager, kinds: tuple[list, list]) -> dict:
@@ -109,6 +127,7 @@ def _variables(settings: GithubSettings, pager: _Pager, kinds: tuple[list, list]
         "issueTypes": kinds[0],
         "withPulls": pager.pulls,
         "pullsAfter": pager.after.get("pulls"),
+        "pullsDirection": "ASC" if pager.pulls_ascending else "DESC",
         "pullTypes": kinds[1],
         "withProject": settings.status_from == "project",
         "withBoard": pager.board,
@@ -296,6 +315,8 @@ def fetch(
                         break
                     nodes.append((node, True))
                     pager.seen(node["updatedAt"])
+                    if pager.pulls_ascending:
+                        pager.pull_mark = _iso(_utc(node["updatedAt"]))
                 pager.after["pulls"] = page["pageInfo"]["endCursor"]
                 pager.pulls = page["pageInfo"]["hasNextPage"] and not older
             deployments_done = False

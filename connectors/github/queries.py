@@ -54,7 +54,7 @@ query FlowdeckPage(
   $owner: String!, $name: String!, $pageSize: Int!,
   $withIssues: Boolean!, $issuesAfter: String, $since: DateTime,
   $issueTypes: [IssueTimelineItemsItemType!],
-  $withPulls: Boolean!, $pullsAfter: String,
+  $withPulls: Boolean!, $pullsAfter: String, $pullsDirection: OrderDirection!,
   $pullTypes: [PullRequestTimelineItemsItemType!],
   $withProject: Boolean!, $withBoard: Boolean!, $boardOwner: String!, $projectNumber: Int!,
   $statusField: String!,
@@ -87,7 +87,8 @@ query FlowdeckPage(
       }}
     }}
     pullRequests(first: $pageSize, after: $pullsAfter,
-                 orderBy: {{field: UPDATED_AT, direction: DESC}}) @include(if: $withPulls) {{
+                 orderBy: {{field: UPDATED_AT, direction: $pullsDirection}})
+                 @include(if: $withPulls) {{
       totalCount
       pageInfo {{ hasNextPage endCursor }}
       nodes {{

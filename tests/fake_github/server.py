@@ -10,7 +10,8 @@ Serves the REST API at `/` and, like GitHub Enterprise Server, at `/api/v3/`; Gr
   same with status 403), `"bad_gateway"` (502), `"slow"`
   (answers after `delay` seconds), `"echo_headers"` (422 whose message repeats the request's
   headers and the bare Authorization value, as some proxies and servers do), `"not_json"` (200
-  with an HTML page, as a captive portal or a misconfigured proxy answers).
+  with an HTML page, as a captive portal or a misconfigured proxy answers). `after=k` lets k
+  requests through first (a sync that fails after k pages).
 - `token`: the only token accepted (anything else: 401 Bad credentials).
 - `requests`: every request served, as (method, path); `graphql_queries` and
   `graphql_variables` what each GraphQL request sent.
@@ -76,7 +77,9 @@ class FakeGithub:
         self.repos[repo.full_name.lower()] = repo
         return repo
 
-    def fail_next(self, kind: str, times: int = 1, **options: Any) -> None:
+    def fail_next(self, kind: str, times: int = 1, after: int = 0, **options: Any) -> None:
+        for _ in range(after):
+            self.failures.append({"kind": "pass"})  # answered normally
         for _ in range(times):
             self.failures.append({"kind": kind, **options})
 

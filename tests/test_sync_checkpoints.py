@@ -1,0 +1,166 @@
+"""A long first sync commits checkpoints: when it dies part way, what was checkpointed stays in
+the store (rows and cursor) and the next sync makes only the requests that remain. Real PyGithub
+and jira clients against the fake servers, real SQLite stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connectors.config import load_config
+from connectors.store import open_store
+from connectors.sync import sync_sources
+from tests.fake_github import TOKEN, FakeGithub, FakeItem, FakeRepo
+from tests.fake_github.harness import need_schema
+
+WORKFLOW = """
+[workflow]
+timezone = "UTC"
+start = "In Progress"
+done = "Done"
+
+[[workflow.stages]]
+name = "To Do"
+
+[[workflow.stages]]
+name = "In Progress"
+
+[[workflow.stages]]
+name = "Done"
+"""
+
+
+def _items(db: Path) -> set[str]:
+    with open_store(db, create=False) as store:
+        return set(store.read_flow_data().items["item_id"])
+
+
+def _snapshot(db: Path):
+    with open_store(db, create=False) as store:
+        data = store.read_flow_data()
+    events = data.events.sort_values(["item_id", "changed_at", "seq"]).reset_index(drop=True)
+    return sorted(data.items["item_id"]), events
+
+
+# ---- GitHub ---------------------------------------------------------------------------------
+
+ISSUES = 25
+
+
+@pytest.fixture
+def github(tmp_path):
+    need_schema()
+    with FakeGithub() as server:
+        repo = server.add_repo(FakeRepo(owner="acme", name="web"))
+        for n in range(1, ISSUES + 1):
+            day, hour = divmod(n, 24)
+            repo.add(
+                FakeItem(
+                    n,
+                    f"Issue {n}",
+                    f"2026-03-{day + 1:02d}T{hour:02d}:00:00Z",
+                    timeline=[
+                        {
+                            "__typename": "ClosedEvent",
+                            "createdAt": f"2026-03-{day + 1:02d}T{hour:02d}:30:00Z",
+                        }
+                    ],
+                )
+            )
+        yield server
+
+
+def _github_config(folder: Path, fake: FakeGithub, items: str = "issues") -> Path:
+    path = folder / "flowdeck.toml"
+    path.write_text(
+        WORKFLOW
+        + f"""
+[[sources]]
+name = "web"
+kind = "github"
+repo = "acme/web"
+api_url = "{fake.url}"
+items = "{items}"
+page_size = 5
+retries = 1
+backoff = 0.01
+timeout = 10
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize("items", ["issues", "both"])
+def test_a_github_first_sync_that_dies_resumes_where_it_stopped(github, tmp_path, items):
+    config = load_config(_github_config(tmp_path, github, items))
+    db = tmp_path / "flowdeck.db"
+    secrets = {"GITHUB_TOKEN": TOKEN}
+
+    # 25 issues, 5 a page: pages 1-3 answer, then GitHub keeps failing (the one retry too).
+    github.fail_next("bad_gateway", times=4, after=3)
+    (failed,) = sync_sources(config, db, secrets=secrets, checkpoint_every=2)
+    assert not failed.ok and "502" in failed.error
+    # The checkpoint after page 2 holds issues 1-10 and the cursor at #10's update; page 3 was
+    # staged but not checkpointed, so it is not in the store.
+    assert _items(db) == {f"github:acme/web#{n}" for n in range(1, 11)}
+    with open_store(db) as store:
+        cursor = store.source_cursor("web")
+        assert store.sources_status().set_index("name").loc["web", "last_result"] == "failed"
+    assert cursor == "2026-03-01T10:30:00Z"  # updatedAt: its last timeline event
+
+    github.failures.clear()
+    github.reset_counts()
+    (resumed,) = sync_sources(config, db, secrets=secrets, checkpoint_every=2)
+    assert resumed.ok, resumed.error
+    # From #10 (the closed range re-reads the boundary) to #25: 16 issues, 4 pages, where a
+    # sync from zero makes 5. (With `both`, the empty list of pull requests, read to its end on
+    # the first page, did not hold the cursor back.)
+    assert len(github.requests) == 4
+    assert github.graphql_variables[0]["since"] == cursor
+    assert _items(db) == {f"github:acme/web#{n}" for n in range(1, ISSUES + 1)}
+
+    # The resumed store holds exactly what one uninterrupted sync stores.
+    clean = tmp_path / "clean.db"
+    (whole,) = sync_sources(config, clean, secrets=secrets, checkpoint_every=2)
+    assert whole.ok
+    (ids, events), (clean_ids, clean_events) = _snapshot(db), _snapshot(clean)
+    assert ids == clean_ids
+    assert events.equals(clean_events)
+    with open_store(db) as store, open_store(clean) as other:
+        assert store.source_cursor("web") == other.source_cursor("web")
+        assert store.sources_status()["last_result"].tolist() == ["ok"]
+
+
+def test_an_uninterrupted_sync_with_checkpoints_counts_every_row_once(github, tmp_path):
+    config = load_config(_github_config(tmp_path, github))
+    secrets = {"GITHUB_TOKEN": TOKEN}
+    (checkpointed,) = sync_sources(config, tmp_path / "a.db", secrets=secrets, checkpoint_every=1)
+    (single,) = sync_sources(config, tmp_path / "b.db", secrets=secrets, checkpoint_every=0)
+    assert checkpointed.ok and single.ok
+    assert checkpointed.counts == single.counts
+    assert checkpointed.counts.items.added == ISSUES
+    assert _snapshot(tmp_path / "a.db")[1].equals(_snapshot(tmp_path / "b.db")[1])
+
+
+def test_a_full_resync_that_dies_keeps_the_stored_cursor_and_removes_nothing(github, tmp_path):
+    config = load_config(_github_config(tmp_path, github))
+    db = tmp_path / "flowdeck.db"
+    secrets = {"GITHUB_TOKEN": TOKEN}
+    assert sync_sources(config, db, secrets=secrets)[0].ok
+    with open_store(db) as store:
+        cursor = store.source_cursor("web")
+    del github.repos["acme/web"].items[25]  # gone from GitHub: only a complete --full removes it
+
+    github.fail_next("bad_gateway", times=4, after=3)
+    (failed,) = sync_sources(config, db, full=True, secrets=secrets, checkpoint_every=2)
+    assert not failed.ok
+    with open_store(db) as store:
+        assert store.source_cursor("web") == cursor  # its chunks' cursors lie before it
+    assert len(_items(db)) == ISSUES
+
+    github.failures.clear()
+    (done,) = sync_sources(config, db, full=True, secrets=secrets, checkpoint_every=2)
+    assert done.ok and done.counts.items.removed == 1
+    assert _items(db) == {f"github:acme/web#{n}" for n in range(1, ISSUES)}
