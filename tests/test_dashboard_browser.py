@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 
 from connectors.config import load_config
 from connectors.demo import demo_wip_limit_changes
@@ -41,8 +42,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 FLOWDECK = Path(sys.executable).with_name("flowdeck")
-START_TIMEOUT = 40.0
-RENDER_TIMEOUT = 30_000  # ms
+# Each wait has its own deadline, generous enough for a loaded machine three times slower than
+# a quiet one: a slow first test must not eat the next test's time.
+START_TIMEOUT = 120.0  # s, for one server to answer its health check
+RENDER_TIMEOUT = 90_000  # ms, for one Playwright wait (a render, a click, a navigation)
+SYNC_TIMEOUT = 180_000  # ms, for "Sync now" to finish and the page to show its result
+expect.set_options(timeout=RENDER_TIMEOUT)  # its own default is 5 s
 PAGES = {"Board": "board", "Flow": "flow", "Cycle time": "cycle_time", "Delivery": "delivery",
          "Data": "data"}  # fmt: skip
 LOCAL_HOSTS = {"127.0.0.1"}
@@ -72,7 +77,6 @@ class Server:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = cwd / f"{name}-server.log"
-        self.started = time.monotonic()
         self.healthy = False
         self._log_handle = self.log.open("wb")
         cmd = [str(FLOWDECK), "dashboard", "--host", "127.0.0.1", "--port", str(self.port), *args]
@@ -81,20 +85,28 @@ class Server:
         )
 
     def wait_healthy(self) -> None:
-        deadline = self.started + START_TIMEOUT
+        """Poll the health endpoint until it answers; the deadline counts from this call, not
+        from the launch, so time spent by earlier tests is never charged to this wait."""
         if self.healthy:
             return
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
             if self.proc.poll() is not None:
                 raise AssertionError(f"{self.name} server exited:\n{self.log.read_text()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as r:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=5) as r:
                     if r.status == 200:
                         self.healthy = True
                         return
             except OSError:
-                time.sleep(0.2)
-        raise AssertionError(f"{self.name} server did not start:\n{self.log.read_text()}")
+                pass
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        raise AssertionError(
+            f"{self.name} server did not answer {self.url}/_stcore/health within "
+            f"{START_TIMEOUT:.0f} s:\n{self.log.read_text()}"
+        )
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -164,6 +176,9 @@ def page(browser):
     aborted (nothing leaves the machine) and fails the test, as do a dialog (an injected
     `alert`) and any error in the browser console."""
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    # Every click, navigation and locator wait gets the generous deadline, not Playwright's 30 s.
+    context.set_default_timeout(RENDER_TIMEOUT)
+    context.set_default_navigation_timeout(RENDER_TIMEOUT)
     page = context.new_page()
     outside: list[str] = []
     seen: list[str] = []
@@ -233,15 +248,18 @@ def open_page(page, server, title: str, plots: bool = True) -> None:
     wait_rendered(page, plots=plots)
 
 
-def headings(page) -> list[str]:
-    return [
-        t.strip() for t in page.locator('[data-testid="stMarkdownContainer"] h4').all_inner_texts()
-    ]
+def expect_headings(page, expected: list[str]) -> None:
+    """The board's column headings, waited for (a rerun after a widget change may still be
+    drawing the previous state when the render check passes)."""
+    columns = page.locator('[data-testid="stMarkdownContainer"] h4')
+    expect(columns).to_have_text(expected, use_inner_text=True, timeout=RENDER_TIMEOUT)
 
 
-def metric_value(page, label: str) -> str:
+def expect_metric(page, label: str, value: str) -> None:
     tile = page.locator('[data-testid="stMetric"]', has_text=label).first
-    return tile.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    expect(tile.locator('[data-testid="stMetricValue"]')).to_have_text(
+        value, use_inner_text=True, timeout=RENDER_TIMEOUT
+    )
 
 
 _CONTENT_HEIGHT = """() => {
@@ -275,17 +293,17 @@ def test_demo_board_every_page_filter_and_replay(servers, page, shots):
     demo.wait_healthy()
     page.goto(demo.url + "/")
     wait_rendered(page, plots=True)
-    assert page.get_by_text("Demo data").first.is_visible()
+    expect(page.get_by_text("Demo data").first).to_be_visible()
     cfg, report = demo_report()
     expected = [c.heading for c in board_columns(report, cfg.workflow)]
-    assert headings(page) == expected
+    expect_headings(page, expected)
     wip = report.items[report.items["in_progress"]]
-    assert metric_value(page, "Items in progress") == str(len(wip))
+    expect_metric(page, "Items in progress", str(len(wip)))
     screenshot(page, shots, "board")
 
     for title in ("Flow", "Cycle time", "Delivery", "Data"):
         open_page(page, demo, title, plots=title != "Data")
-        assert page.locator("h1", has_text=title).first.is_visible()
+        expect(page.locator("h1", has_text=title).first).to_be_visible()
         assert not page.locator('[data-testid="stException"]').count()
         screenshot(page, shots, PAGES[title])
 
@@ -301,9 +319,9 @@ def test_demo_board_every_page_filter_and_replay(servers, page, shots):
     wait_rendered(page, plots=True)
     chosen = Filters(types=(kind,))
     _, only = demo_report(chosen)
-    assert headings(page) == [c.heading for c in board_columns(only, cfg.workflow)]
+    expect_headings(page, [c.heading for c in board_columns(only, cfg.workflow)])
     only_wip = only.items[only.items["in_progress"]]
-    assert metric_value(page, "Items in progress") == str(len(only_wip))
+    expect_metric(page, "Items in progress", str(len(only_wip)))
 
     # ...then replay a day it was in progress: its title shows as text, nothing runs.
     middle = hostile["started_at"] + (hostile["done_at"] - hostile["started_at"]) / 2
@@ -314,12 +332,13 @@ def test_demo_board_every_page_filter_and_replay(servers, page, shots):
     page.keyboard.press("Escape")
     page.locator("h1", has_text="Board").click()  # the field commits its value on blur
     wait_rendered(page, plots=True)
-    assert page.get_by_text(f"Replaying the end of {day:%A %d %B %Y}").first.is_visible()
+    expect(page.get_by_text(f"Replaying the end of {day:%A %d %B %Y}").first).to_be_visible()
     _, past = demo_report(chosen, as_of=end_of_day(day, cfg.workflow.timezone))
-    assert headings(page) == [
-        c.heading for c in board_columns(past, cfg.workflow, demo_wip_limit_changes())
-    ]
-    assert page.get_by_text(HOSTILE).first.is_visible()
+    expect_headings(
+        page,
+        [c.heading for c in board_columns(past, cfg.workflow, demo_wip_limit_changes())],
+    )
+    expect(page.get_by_text(HOSTILE).first).to_be_visible()
     assert page.locator("script", has_text="alert('board')").count() == 0
     screenshot(page, shots, "board_replay")
 
@@ -329,11 +348,11 @@ def test_sync_now_fills_an_empty_store(servers, page, shots):
     team.wait_healthy()
     page.goto(team.url + "/")
     wait_rendered(page)
-    assert page.get_by_text("No work items yet").first.is_visible()
+    expect(page.get_by_text("No work items yet").first).to_be_visible()
     open_page(page, team, "Data", plots=False)
     page.get_by_role("button", name="Sync now").click()
     # The live progress box gives way to the result once the page reruns on the new data.
-    page.get_by_text("Last sync by this dashboard").first.wait_for(timeout=RENDER_TIMEOUT)
+    page.get_by_text("Last sync by this dashboard").first.wait_for(timeout=SYNC_TIMEOUT)
     wait_rendered(page)
     result = page.locator('[data-testid="stAlertContentSuccess"]').first.inner_text()
     assert "team: items" in result and "added" in result, result
@@ -349,7 +368,7 @@ def test_sync_now_fills_an_empty_store(servers, page, shots):
     last = pd.Timestamp(team_today(tz))
     report = flow_report(data, config.workflow, as_of, last - pd.Timedelta(days=89), last)
     open_page(page, team, "Board")
-    assert headings(page) == [c.heading for c in board_columns(report, config.workflow)]
+    expect_headings(page, [c.heading for c in board_columns(report, config.workflow)])
     wip = report.items[report.items["in_progress"]]
-    assert metric_value(page, "Items in progress") == str(len(wip))
+    expect_metric(page, "Items in progress", str(len(wip)))
     screenshot(page, shots, "board_synced")

@@ -3,6 +3,7 @@ one-line stop that loses nothing already fetched and resumes on the next sync.""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -43,13 +44,13 @@ def test_403_rate_limit_waits_for_the_reset_then_continues(fake):
     settings = settings_for(fake, page_size=3)
     fake.fail_next("rate_limit", reset_in=0)
 
-    started = time.monotonic()
     result = sync(fake, settings)
 
     assert _ids(result) == ALL
-    assert time.monotonic() - started < 5
     assert result.requests == 3 + 1
-    assert any("waiting" in note for note in result.progress.notes)
+    # The reset is now: the wait the client announced is the reset's second, not an hour.
+    waits = [int(m[1]) for n in result.progress.notes if (m := re.search(r"waiting (\d+) s", n))]
+    assert waits and max(waits) <= 2, result.progress.notes
 
 
 def test_429_with_retry_after_is_honoured(fake):
@@ -86,8 +87,10 @@ def test_secondary_rate_limit_403_with_retry_after(fake):
 
 
 def test_a_timeout_is_retried(fake):
-    settings = settings_for(fake, timeout=1)
-    fake.fail_next("slow", delay=1.5)
+    # The slow answer takes far longer than the timeout; every other answer has ample time even
+    # on a loaded machine, so exactly one request is retried.
+    settings = settings_for(fake, timeout=4)
+    fake.fail_next("slow", delay=20)
 
     result = sync(fake, settings)
 
@@ -145,7 +148,8 @@ def test_a_wait_longer_than_max_wait_stops_cleanly_and_the_next_sync_resumes(fak
     started = time.monotonic()
     with pytest.raises(SyncStopped) as err:
         next(stream)
-    assert time.monotonic() - started < 2  # no hour-long hang
+    # Far below the hour the server asked for, and far above any slow machine's overhead.
+    assert time.monotonic() - started < 120
     message = str(err.value)
     assert "max_wait" in message and "run the sync again" in message and "\n" not in message
 

@@ -101,7 +101,7 @@ def test_times_with_offsets_are_stored_in_utc():
             f"{fake.url}/rest/api/3/search/jql",
             params={"jql": "key = ABC-1", "fields": "created"},
             auth=(fake.email, fake.token),
-            timeout=5,
+            timeout=30,
         ).json()
         assert raw["issues"][0]["fields"]["created"] == "2024-01-02T17:00:00.000+0800"
         result = sync(fake)

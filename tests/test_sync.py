@@ -215,7 +215,8 @@ def test_a_second_sync_waits_briefly_then_stops_clearly(team, tmp_path):
         began = time.monotonic()
         with pytest.raises(FlowdeckError, match="another flowdeck sync or import is writing"):
             sync_sources(config, db, secrets={}, lock_wait=0.3)
-        assert time.monotonic() - began < 3
+        # It gives up instead of waiting for the lock forever (a bound no slow machine reaches).
+        assert time.monotonic() - began < 60
     assert sync_sources(config, db, secrets={})[0].ok  # the lock is free again
 
 
@@ -234,19 +235,18 @@ def _start_paused_sync(config: Path, db: Path, source: str, go: Path) -> subproc
     return proc
 
 
-def _read_while_the_helper_writes(db: Path) -> tuple[dict, float]:
+def _read_while_the_helper_writes(db: Path) -> dict:
     """Read the store from this process (the sync runs in the helper process): per source,
-    its items, events and deployments as `read_flow_data` sees them, and the time it took."""
-    began = time.monotonic()
+    its items, events and deployments as `read_flow_data` sees them. A reader blocked by the
+    writer would fail here with "the store is locked" after the store's busy timeout."""
     with open_store(db, create=False) as store:
         data = store.read_flow_data()
-    took = time.monotonic() - began
     seen = {}
     for source, group in data.items.groupby("source"):
         events = int(data.events["item_id"].isin(set(group["item_id"])).sum())
         deployments = int((data.deployments["source"] == source).sum())
         seen[str(source)] = (len(group), events, deployments)
-    return seen, took
+    return seen
 
 
 @pytest.fixture
@@ -273,9 +273,7 @@ def test_a_sync_killed_inside_its_transaction_leaves_the_last_completed_state(tw
     proc = _start_paused_sync(config, db, "b", go)
     try:
         # Paused with b's rows written into its open transaction; a is already committed.
-        seen, took = _read_while_the_helper_writes(db)
-        assert seen == {"a": NEW_A, "b": OLD_B}
-        assert took < 5  # the reader was not blocked by the writer
+        assert _read_while_the_helper_writes(db) == {"a": NEW_A, "b": OLD_B}
         # A second sync (here: this process) waits briefly, then stops with a clear message.
         with pytest.raises(FlowdeckError, match="another flowdeck sync or import is writing"):
             sync_sources(load_config(config), db, secrets={}, lock_wait=0.3)
@@ -303,7 +301,7 @@ def test_a_reader_during_a_sync_sees_the_old_state_then_the_new(two_sources):
     go = db.parent / "go"
     proc = _start_paused_sync(config, db, "b", go)
     try:
-        assert _read_while_the_helper_writes(db)[0]["b"] == OLD_B
+        assert _read_while_the_helper_writes(db)["b"] == OLD_B
         go.touch()
         out, err = proc.communicate(timeout=60)
     finally:
@@ -311,7 +309,7 @@ def test_a_reader_during_a_sync_sees_the_old_state_then_the_new(two_sources):
             proc.kill()
     assert proc.returncode == 0, err
     assert out.strip().endswith("done")
-    assert _read_while_the_helper_writes(db)[0] == {"a": NEW_A, "b": NEW_B}
+    assert _read_while_the_helper_writes(db) == {"a": NEW_A, "b": NEW_B}
 
 
 # ---- the CLI ------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ def settings_for(fake: FakeGithub, **table):
         "backoff": 0.01,
         "max_wait": 3,
         "retries": 3,
-        "timeout": 10,
+        "timeout": 30,
     }
     base.update(table)
     return KIND.parse(base, "sources[0]")

@@ -13,7 +13,8 @@ from connectors.jira.settings import JiraSettings
 
 from .server import FakeJira
 
-FAST = {"retries": 3, "retry_wait": 0.01, "max_retry_wait": 0.05, "timeout": 5}
+# Short waits between retries; a timeout that even a loaded, slow machine answers within.
+FAST = {"retries": 3, "retry_wait": 0.01, "max_retry_wait": 0.05, "timeout": 30}
 
 
 def settings_for(fake: FakeJira, **overrides: Any) -> JiraSettings:
