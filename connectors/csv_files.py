@@ -361,6 +361,12 @@ def _escape_name(name: object) -> object:
     return "'" + name if name.startswith(_ESCAPED_START) else name
 
 
+def csv_text(frame: pd.DataFrame) -> str:
+    """A frame as the CSV text `write_csv` writes (formula-escaped), for files that go
+    elsewhere than a folder (a zip)."""
+    return escape_formula(frame).to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write a frame as UTF-8 CSV, formula-escaped, atomically (a temp file, then rename), so a
     failure never leaves a half-written file behind."""
@@ -368,7 +374,7 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            escape_formula(frame).to_csv(handle, index=False, quoting=csv.QUOTE_MINIMAL)
+            handle.write(csv_text(frame))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -381,6 +387,7 @@ __all__ = [
     "read_deployments",
     "sniff_csv_kind",
     "write_csv",
+    "csv_text",
     "escape_formula",
     "parse_mapping",
     "parse_times",

@@ -564,3 +564,117 @@ def restore_times(deployments: pd.DataFrame) -> go.Figure:
         )
     )
     return _layout(fig, "Failed deployments and time to restore", "", "hours to restore")
+
+
+BEFORE_COLOUR = "#757575"
+AFTER_COLOUR = "#1e88e5"
+
+
+def mark_change(fig: go.Figure, day: pd.Timestamp, label: str = "change") -> go.Figure:
+    """A vertical line at the start of `day` across the whole figure (every subplot), labelled.
+    A shape and an annotation rather than `add_vline(annotation_text=...)`, which fails on
+    date axes."""
+    fig.add_shape(
+        type="line", x0=day, x1=day, xref="x", y0=0, y1=1, yref="paper",
+        line={"color": "#212121", "width": 2, "dash": "dot"},
+    )  # fmt: skip
+    fig.add_annotation(
+        x=day, y=1, xref="x", yref="paper", text=plot_text(label), showarrow=False,
+        xanchor="left", yanchor="top", font={"size": 11}, bgcolor="rgba(255,255,255,0.8)",
+    )  # fmt: skip
+    return fig
+
+
+#: Kaizen charts carry two sides' series and medians: their legend goes under the plot, where
+#: it has room, instead of over the title.
+_LEGEND_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.12, "yanchor": "top"}
+
+
+def _side_segment(fig: go.Figure, first, last, value: float, name: str, colour: str) -> None:
+    if pd.isna(value):
+        return
+    fig.add_trace(
+        go.Scatter(
+            x=[first, last + pd.Timedelta(hours=23)],
+            y=[value, value],
+            mode="lines",
+            name=f"{name} {value:g}",
+            line={"color": colour, "width": 3},
+            hovertemplate=f"{name}: {value:g}<extra></extra>",
+        )
+    )
+
+
+def kaizen_scatter(review) -> go.Figure:
+    """Cycle time of the items delivered on each side of a change (`metrics.kaizen.KaizenReview`),
+    each side's median as a line over its window, the old SLE (before p85) dashed, the change
+    day marked."""
+    fig = go.Figure()
+    sides = (
+        ("before", review.before_items, review.before, BEFORE_COLOUR),
+        ("after", review.after_items, review.after, AFTER_COLOUR),
+    )
+    for name, items, window, colour in sides:
+        hover = [
+            f"<b>{plot_text(i)}</b> {plot_text(t)}<br>done {d:%Y-%m-%d}, {int(c)} days"
+            for i, t, d, c in zip(
+                items.index, items["title"], items["done_day"], items["cycle_time_days"],
+                strict=True,
+            )
+        ]  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=items["done_day"],
+                y=items["cycle_time_days"].astype("float64"),
+                mode="markers",
+                name=f"{name} ({len(items)} items)",
+                marker={"color": colour, "size": 7, "opacity": 0.75},
+                hovertext=hover,
+                hoverinfo="text",
+            )
+        )
+        median = float(items["cycle_time_days"].astype("float64").median())
+        _side_segment(fig, window.first, window.last, median, f"{name} median", colour)
+    if not pd.isna(review.before_sle):
+        fig.add_hline(
+            y=review.before_sle,
+            line={"color": PERCENTILE_COLOURS[85], "dash": "dash", "width": 1},
+            annotation_text=f"old SLE (before p85) {review.before_sle:g} d",
+            annotation_position="top left",
+        )
+    mark_change(fig, review.change)
+    fig.update_xaxes(range=[review.before.first, review.after.last + pd.Timedelta(days=1)])
+    fig.update_yaxes(rangemode="tozero")
+    fig = _layout(fig, "Cycle time before and after the change", "", "cycle time (days)", 460)
+    return fig.update_layout(legend=_LEGEND_BELOW)
+
+
+def kaizen_weekly(before_weeks, after_weeks, medians: tuple[float, float], review) -> go.Figure:
+    """Items delivered per 7-day block on each side of the change (`metrics.kaizen.side_weeks`),
+    with each side's median week and the change day marked."""
+    fig = go.Figure()
+    for name, weeks, colour, median, window in (
+        ("before", before_weeks, BEFORE_COLOUR, medians[0], review.before),
+        ("after", after_weeks, AFTER_COLOUR, medians[1], review.after),
+    ):
+        short = [f" ({d} days only)" if d < 7 else "" for d in weeks["days"]]
+        fig.add_trace(
+            go.Bar(
+                x=weeks["week_start"] + pd.to_timedelta(weeks["days"] / 2, unit="D"),
+                y=weeks["delivered"],
+                width=[d * 86_400_000 * 0.9 for d in weeks["days"]],
+                name=f"{name}: delivered per week",
+                marker_color=colour,
+                customdata=np.stack([weeks["week_start"].dt.strftime("%Y-%m-%d"), short], -1)
+                if len(weeks)
+                else None,
+                hovertemplate="week from %{customdata[0]}%{customdata[1]}: %{y} items"
+                "<extra></extra>",
+            )
+        )
+        _side_segment(fig, window.first, window.last, median, f"{name} median week", colour)
+    mark_change(fig, review.change)
+    fig = _layout(
+        fig, "Throughput per week before and after the change", "", "items delivered", 400
+    )
+    return fig.update_layout(legend=_LEGEND_BELOW)

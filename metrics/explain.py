@@ -45,7 +45,8 @@ def find_item(ids: pd.Index, item_id: str) -> str:
     folded = [i for i in ids if str(i).casefold() == item_id.strip().casefold()]
     if len(folded) == 1:
         return str(folded[0])
-    close = difflib.get_close_matches(item_id, [str(i) for i in ids], n=3)
+    by_fold = {str(i).casefold(): str(i) for i in ids}
+    close = [by_fold[c] for c in difflib.get_close_matches(item_id.casefold(), list(by_fold), n=3)]
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise InputError(f"item {item_id!r} is not in the data ({len(ids)} items){hint}")
 

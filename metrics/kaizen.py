@@ -237,3 +237,33 @@ def kaizen_review(
         before_items=before_items, after_items=after_items, table=kaizen_table(b, a, p),
         p=p, verdict=verdict, before_sle=before_sle,
     )  # fmt: skip
+
+
+def side_weeks(delivered: pd.DataFrame, window: Window, before: bool) -> pd.DataFrame:
+    """Items delivered per 7-day block of a window, the blocks anchored at the change day so
+    that no week straddles it: the before side's blocks end the day before the change, the
+    after side's start on it (its last block may be short, cut at as-of).
+
+    `delivered`: the side's items with their local `done_day`. Columns `week_start`, `days`,
+    `delivered`, oldest first; an empty window -> no rows."""
+    n = window.days
+    if n == 0:
+        return pd.DataFrame({"week_start": pd.Series(dtype="datetime64[ns]"),
+                             "days": pd.Series(dtype="int64"),
+                             "delivered": pd.Series(dtype="int64")})  # fmt: skip
+    offset = (-np.arange(n)[::-1] - 1) // 7 if before else np.arange(n) // 7
+    block = offset - offset.min()
+    days = pd.date_range(window.first, window.last, freq="D")
+    per_day = delivered["done_day"].value_counts().reindex(days, fill_value=0).to_numpy()
+    frame = pd.DataFrame({"block": block, "day": days, "delivered": per_day})
+    weeks = frame.groupby("block").agg(
+        week_start=("day", "first"), days=("day", "size"), delivered=("delivered", "sum")
+    )
+    return weeks.reset_index(drop=True).astype({"days": "int64", "delivered": "int64"})
+
+
+def weekly_median(weeks: pd.DataFrame) -> float:
+    """Median items per week over a side's whole weeks (all of them when none is whole)."""
+    whole = weeks[weeks["days"] == 7]
+    use = whole if len(whole) else weeks
+    return float(use["delivered"].median()) if len(use) else np.nan

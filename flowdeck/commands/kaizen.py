@@ -1,0 +1,98 @@
+"""`flowdeck kaizen`: before and after a change, in numbers and in words, packed into one zip
+(spec section 7)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from flowdeck.inputs import input_options, load_inputs, parse_day
+from metrics.errors import FlowdeckError, InputError
+
+
+def limit_history(config, demo: bool, db: str | None):
+    """The WIP-limit history with its `why`: the demo's, else the store's when there is one
+    (beside the workflow file, or --db), else None (the pack then lists the file's limits)."""
+    if demo:
+        from connectors.demo import demo_wip_limit_changes
+
+        return demo_wip_limit_changes()
+    from connectors.store import open_store, resolve_db_path
+
+    path = resolve_db_path(config if config.path else None, db)
+    if not path.is_file():
+        return None
+    with open_store(path, create=False) as store:
+        return store.wip_limit_changes()
+
+
+def write_atomically(content: bytes, path: Path) -> None:
+    """The whole file or nothing: a temporary file beside it, renamed over it."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def register(main: click.Group, init: click.Group) -> None:
+    from metrics.kaizen import DEFAULT_KAIZEN_DAYS
+
+    @main.command("kaizen")
+    @click.option(
+        "--change", "change", required=True, metavar="YYYY-MM-DD",
+        help="The local day the change took effect (the first day of the 'after' side).",
+    )  # fmt: skip
+    @click.option(
+        "--days", "days", type=int, default=DEFAULT_KAIZEN_DAYS, show_default=True,
+        help="Days on each side of the change (the 'after' side stops at the as-of day).",
+    )  # fmt: skip
+    @click.option(
+        "--out", "out", required=True, type=click.Path(dir_okay=False),
+        help="The zip to write: export files, kaizen.csv, wip_limits.csv, flowdeck.toml and "
+        "report.html.",
+    )  # fmt: skip
+    @input_options
+    def kaizen(change, days, out, **inputs):
+        """Compare flow before and after a change and write the review pack (a zip)."""
+        from dashboard.kaizen_pack import build_pack
+
+        day = parse_day(change, "--change")
+        target = Path(out)
+        if target.suffix.lower() != ".zip":
+            raise InputError(f"--out {out}: the pack is a zip file; name it something.zip")
+        if not target.parent.is_dir():
+            raise InputError(f"--out {out}: the folder {target.parent} does not exist")
+        loaded = load_inputs(**inputs)
+        changes = limit_history(loaded.config, inputs.get("demo", False), inputs.get("db"))
+        pack = build_pack(loaded.config, loaded.data, loaded.as_of, day, days, changes)
+        content = pack.zip_bytes()
+        try:
+            write_atomically(content, target)
+        except OSError as exc:
+            raise FlowdeckError(f"cannot write {target}: {exc.strerror or exc}") from None
+        review = pack.review
+        click.echo(f"Wrote {target.resolve()} ({len(pack.files)} files: {', '.join(pack.files)})")
+        click.echo(f"Before  {review.before.label()}")
+        click.echo(f"After   {review.after.label()}")
+        table = review.table.set_index("metric")
+        for metric, row in table.iterrows():
+            if metric == "mann_whitney_p":
+                continue
+            click.echo(
+                f"  {metric:<20} {_num(row['before']):>8} -> {_num(row['after']):>8}"
+                f"  ({_num(row['change'], signed=True)})"
+            )
+        click.echo(f"Verdict: {review.verdict.text}")
+
+
+def _num(value: float, signed: bool = False) -> str:
+    if value != value:
+        return "n/a"
+    return f"{value:+.2f}" if signed else f"{value:.2f}"
