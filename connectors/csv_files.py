@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.errors import InputError
+from metrics.forecast import read_features
 from metrics.frames import (
     FlowData,
     conform_deployments,
@@ -308,6 +309,13 @@ def read_deployments(path: Path | str, timezone: str = "UTC") -> FlowData:
     return FlowData(deployments=conform_deployments(deployments), shipped=shipped)
 
 
+def read_features_csv(path: Path | str) -> pd.DataFrame:
+    """A features file (`feature`, `remaining`, in priority order) checked row by row: see
+    `metrics.forecast.read_features`. Errors name the file and its line."""
+    path = Path(path)
+    return read_features(_read_raw(path), str(path), header_lines=1)
+
+
 def sniff_csv_kind(path: Path | str) -> str:
     """Which format a CSV is in, from its header: "events", "stage_dates" or "deployments"."""
     columns = {c.lower() for c in _read_raw(path).columns}
@@ -385,6 +393,7 @@ __all__ = [
     "read_event_log",
     "read_stage_dates",
     "read_deployments",
+    "read_features_csv",
     "sniff_csv_kind",
     "write_csv",
     "csv_text",

@@ -50,15 +50,16 @@ def select_types(facts: pd.DataFrame, types: Iterable[str] = ()) -> pd.DataFrame
     """The rows of `facts` whose `type` is one of `types` (case and surrounding spaces ignored);
     all rows when `types` is empty. A type no item has raises `InputError` naming the known
     types, since a misspelt type would otherwise read as "no delivery"."""
-    wanted = {t.strip().casefold() for t in types if t.strip()}
-    if not wanted:
+    asked = {t.strip().casefold(): t.strip() for t in types if t.strip()}
+    if not asked:
         return facts
+    wanted = set(asked)
     have = facts["type"].astype(str).str.strip().str.casefold()
     unknown = sorted(wanted - set(have))
     if unknown:
         known = sorted({t for t in facts["type"].astype(str).str.strip() if t})
         raise InputError(
-            f"--type {unknown[0]!r}: no item has this type (types in the data: "
+            f"--type {asked[unknown[0]]!r}: no item has this type (types in the data: "
             f"{', '.join(known) if known else 'none'})"
         )
     return facts[have.isin(wanted).to_numpy()]
@@ -234,9 +235,12 @@ def when_done(
     return finish_answers(finish, as_of_day)
 
 
-def read_features(features: pd.DataFrame, where: str = "features") -> pd.DataFrame:
+def read_features(
+    features: pd.DataFrame, where: str = "features", header_lines: int | None = None
+) -> pd.DataFrame:
     """Check a features table (`feature`, `remaining`, in priority order): index 0..n-1,
-    `feature` str, `remaining` int >= 0. A bad row raises `InputError` naming it."""
+    `feature` str, `remaining` int >= 0. A bad row raises `InputError` naming it: "row N", or
+    "line N" of a file when `header_lines` (lines above the first row) is given."""
     columns = {str(c).strip().casefold(): c for c in features.columns}
     missing = [c for c in ("feature", "remaining") if c not in columns]
     if missing:
@@ -248,7 +252,11 @@ def read_features(features: pd.DataFrame, where: str = "features") -> pd.DataFra
         }
     ).reset_index(drop=True)
     for row, (name, remaining) in enumerate(zip(frame["feature"], frame["remaining"], strict=True)):
-        line = f"{where}, row {row + 1}"
+        line = (
+            f"{where}, row {row + 1}"
+            if header_lines is None
+            else f"{where}: line {row + 1 + header_lines}"
+        )
         if not name:
             raise InputError(f"{line}: empty feature name")
         number = pd.to_numeric(pd.Series([remaining]), errors="coerce").iloc[0]
@@ -475,3 +483,14 @@ def backtest_sentence(table: pd.DataFrame) -> str:
     if scored == 0:
         return "No backtest point had any delivery in its window: nothing to check yet."
     return f"Our {BACKTEST_CONFIDENCE}% forecasts came true {hits} of {scored} times."
+
+
+def unstable_warning(hits: int, scored: int) -> str:
+    """What a hit rate below `CALIBRATED_HIT_RATE` means, in words."""
+    return (
+        f"Only {hits} of {scored} past 85% forecasts came true (below 70%): throughput has not "
+        "been stable enough for this forecast to be trusted. Delivery changed between the "
+        "history sampled and the weeks that followed (a change of team, WIP or batch size, "
+        "holidays, a board redesign); forecast from a shorter window that matches how the "
+        "team works now, and stabilise the flow first."
+    )

@@ -64,7 +64,7 @@ def test_sample_is_the_window_ending_with_the_as_of_day_with_zero_days_and_types
     assert sample.tolist() == [0, 0, 1, 0, 2]
     bugs = fc.throughput_sample(facts, "UTC", AS_OF, window_days=5, types=["BUG"])
     assert bugs.tolist() == [0, 0, 1, 0, 1]
-    with pytest.raises(InputError, match="--type 'epic': no item has this type.*Bug, Story"):
+    with pytest.raises(InputError, match="--type 'Epic': no item has this type.*Bug, Story"):
         fc.throughput_sample(facts, "UTC", AS_OF, window_days=5, types=["Epic"])
     with pytest.raises(
         InputError, match="no item of type Story was delivered in the 1 days.*widen"
