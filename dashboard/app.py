@@ -32,6 +32,8 @@ pages = [
     st.Page(PAGES / "cycle_time.py", title="Cycle time", icon="⏱️", url_path="cycle_time"),
     st.Page(PAGES / "blockers.py", title="Blockers", icon="⛔", url_path="blockers"),
     st.Page(PAGES / "delivery.py", title="Delivery", icon="🚀", url_path="delivery"),
+    st.Page(PAGES / "kaizen.py", title="Kaizen", icon="🔬", url_path="kaizen"),
+    st.Page(PAGES / "explain.py", title="Explain", icon="🔎", url_path="explain"),
     st.Page(PAGES / "data.py", title="Data", icon="🗄️", url_path="data"),
 ]
 page = st.navigation(pages)

@@ -387,11 +387,15 @@ def build_pack(
     days: int,
     changes: pd.DataFrame | None,
     workflow_text: str | None = None,
+    report: FlowReport | None = None,
 ) -> Pack:
     """Every file of the pack, in memory (nothing is written: the caller writes the zip at
-    once). Raises `FlowdeckError` for a change day after as-of or a bad window."""
+    once). `report`: the flow report of `data` as of `as_of` over its whole range, when the
+    caller has it already. Raises `FlowdeckError` for a change day after as-of or a bad
+    window."""
     workflow = config.workflow
-    report = flow_report(data, workflow, as_of)
+    if report is None:
+        report = flow_report(data, workflow, as_of)
     review = kaizen_review(report, workflow, change, days)
     files = {
         name: csv_text(frame).encode("utf-8")

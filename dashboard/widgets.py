@@ -4,6 +4,7 @@ a chart, a number. Untrusted text never reaches markdown unescaped (see `safe_te
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -36,6 +37,12 @@ def chart(fig: go.Figure, key: str) -> None:
 def no_data(why: str, what_to_do: str) -> None:
     """Instead of an empty chart: why there is nothing, and what to do about it."""
     st.info(f"**{why}** {what_to_do}")
+
+
+def explain_link(item_id: object) -> str:
+    """A markdown link to the Explain page for one item (the id percent-encoded: it is
+    untrusted and must not end the link)."""
+    return f"[🔎 explain](explain?item={quote(str(item_id), safe='')})"
 
 
 def md(text: object) -> str:

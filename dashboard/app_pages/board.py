@@ -19,7 +19,7 @@ from dashboard.board import (
 from dashboard.safe_text import safe_url
 from dashboard.tables import items_table
 from dashboard.view import current_view
-from dashboard.widgets import chart, fmt, md, no_data, table
+from dashboard.widgets import chart, explain_link, fmt, md, no_data, table
 
 MAX_CARDS = 12
 MAX_WAITING_CARDS = 5
@@ -42,7 +42,7 @@ def card(item: Card, committed: bool) -> None:
         age = f"created {item.age_days} days ago" if item.age_days is not None else ""
     with st.container(border=True):
         st.markdown(f"{ident}{badges}  \n{md(item.title)}")
-        st.caption(f"{md(item.type)} · {age}")
+        st.caption(f"{md(item.type)} · {age} · {explain_link(item.item_id)}")
 
 
 def column_heading(col: Column) -> None:
@@ -135,6 +135,7 @@ def render_board(replay: dt.date | None) -> None:
             if row["item_id"]:
                 st.markdown(
                     f"- **{md(row['reason'])}**: {md(short_id(row['item_id']))} {md(row['title'])} "
+                    f"{explain_link(row['item_id'])} "
                     f"({md(row['stage'])}; {md(row['detail'])})"
                 )
             else:
