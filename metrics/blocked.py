@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.days import ONE_NS, local_days
-from metrics.intervals import epoch_ns, utc_ns
+from metrics.intervals import epoch_ns, item_time_order, utc_ns
 
 
 def blocked_spells(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -17,8 +17,8 @@ def blocked_spells(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     `unblocked` without a spell is ignored. Empty input -> empty frame with these columns.
     """
     mask = events["event"].isin(["blocked", "unblocked"]) & events["changed_at"].le(as_of)
-    ev = events[mask].astype({"changed_at": "datetime64[ns, UTC]"})
-    ev = ev.sort_values(["item_id", "changed_at", "seq"], kind="stable")
+    ev = events[mask]
+    ev = ev.take(item_time_order(ev)).astype({"changed_at": "datetime64[ns, UTC]"})
     item = ev["item_id"].to_numpy()
     state = ev["event"].eq("blocked").to_numpy()
     new_item = np.r_[True, item[1:] != item[:-1]] if len(ev) else np.array([], dtype=bool)
