@@ -62,8 +62,21 @@ WALKS: tuple[tuple[tuple[str, ...], float], ...] = (
     (("Backlog", "In Progress", "Review", "Testing", "Ready to Ship", "Done"), 0.20),
     (("Backlog", "Ready", "In Progress", "Review", "In Progress", "#", "Review", "Done"), 0.15),
     (("Open", "In Progress", "Testing", "In Progress", "Testing", "Done"), 0.10),
-    (("Backlog", "Ready", "In Progress", "#", "Review", "Testing", "In Progress", "Testing",
-      "Ready to Ship", "Done"), 0.08),  # fmt: skip
+    (
+        (
+            "Backlog",
+            "Ready",
+            "In Progress",
+            "#",
+            "Review",
+            "Testing",
+            "In Progress",
+            "Testing",
+            "Ready to Ship",
+            "Done",
+        ),
+        0.08,
+    ),  # fmt: skip
     (("Backlog", "Ready", "In Progress", "Done"), 0.15),
     (("Backlog", "Won't Do"), 0.02),
 )

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import mannwhitneyu
 
 from metrics.cycle_time import SLE_PERCENTILE, cycle_time_percentiles, delivered_in
 from metrics.daily import daily_wip
@@ -111,6 +110,10 @@ def mann_whitney_p(before: pd.Series, after: pd.Series) -> float:
     b = pd.Series(after, dtype="float64").dropna().to_numpy()
     if a.size == 0 or b.size == 0:
         return np.nan
+    # Imported here: scipy.stats takes 1-5 s to import, and every CLI command (export too)
+    # imports this module when the `kaizen` command registers its options.
+    from scipy.stats import mannwhitneyu
+
     return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
 
 
