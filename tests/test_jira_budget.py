@@ -65,9 +65,9 @@ def test_cloud_first_sync_of_1000_issues_within_25_requests(demo_world):
     assert result.quality("incomplete_history") == 0
     assert len(result.items) == 1000
     pd.testing.assert_frame_equal(_got(result.events), _expected(flow), check_dtype=False)
-    shipped = result.chunks[-1].shipped
+    shipped = result.frame("shipped")
     assert len(shipped) == len(flow.shipped)
-    assert len(result.chunks[-1].deployments) == len(flow.deployments)
+    assert len(result.frame("deployments")) == len(flow.deployments)
 
 
 def test_datacenter_first_sync_of_1000_issues_pages_changelogs(demo_world):

@@ -184,7 +184,11 @@ def test_give_up_keeps_what_was_yielded_and_next_sync_resumes(fake, waits, monke
     assert f"still answered 503 after {FAST['retries']} retries" in text
     assert "run `flowdeck sync` again" in text
     assert len(got) == 2  # the first two pages were handed over
-    assert all(c.cursor is None for c in got)  # so the next sync starts from the same place
+    # each with a resume point (the sync checkpoints them): the next sync reads only the rest
+    handed = {i for c in got for i in c.items["item_id"]}
+    resumed = sync(fake, since=got[-1].cursor)
+    assert handed | set(resumed.items["item_id"]) == {f"jira:ABC-{n}" for n in range(1, 6)}
+    assert len(resumed.items) < 5
     again = sync(fake)
     assert len(again.items) == 5
 

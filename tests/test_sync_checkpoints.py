@@ -164,3 +164,73 @@ def test_a_full_resync_that_dies_keeps_the_stored_cursor_and_removes_nothing(git
     (done,) = sync_sources(config, db, full=True, secrets=secrets, checkpoint_every=2)
     assert done.ok and done.counts.items.removed == 1
     assert _items(db) == {f"github:acme/web#{n}" for n in range(1, ISSUES)}
+
+
+# ---- Jira -----------------------------------------------------------------------------------
+
+
+def _jira_config(folder: Path, fake) -> Path:
+    path = folder / "flowdeck.toml"
+    path.write_text(
+        WORKFLOW
+        + f"""
+[[sources]]
+name = "abc"
+kind = "jira"
+url = "{fake.url}"
+jql = "project = ABC"
+retries = 1
+retry_wait = 0.01
+max_retry_wait = 0.05
+timeout = 10
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize("mode", ["cloud", "datacenter"])
+def test_a_jira_first_sync_that_dies_resumes_where_it_stopped(tmp_path, monkeypatch, mode):
+    from connectors.jira import fetch as jira_fetch
+    from tests.fake_jira import FakeJira, world_from_flow
+    from tests.fake_jira.flows import small_flow
+
+    monkeypatch.setattr(jira_fetch, "BULK_LIMIT", 2)  # a chunk per page of two
+    world = world_from_flow(small_flow())
+    created = sorted(world.issues.values(), key=lambda i: (i.created, i.key))
+    with FakeJira(world, mode=mode, page_cap=2) as fake:
+        config = load_config(_jira_config(tmp_path, fake))
+        db = tmp_path / "flowdeck.db"
+        fake.fail("/search", 503, times=2, after=2)  # the third page fails, and its one retry
+        (failed,) = sync_sources(config, db, secrets=fake.secrets, checkpoint_every=1)
+        assert not failed.ok and "503" in failed.error
+        # The first sync reads in order of creation: the four oldest issues were checkpointed,
+        # with what their releases shipped.
+        assert _items(db) == {f"jira:{i.key}" for i in created[:4]}
+        with open_store(db) as store:
+            cursor = store.source_cursor("abc")
+            shipped = store.read_flow_data().shipped
+        assert '"created"' in cursor and '"started"' in cursor
+        assert set(shipped["item_id"]) <= {f"jira:{i.key}" for i in created[:4]}
+        assert not shipped.empty
+
+        fake.reset_counts()
+        (resumed,) = sync_sources(config, db, secrets=fake.secrets, checkpoint_every=1)
+        assert resumed.ok, resumed.error
+        # One page: the fifth issue and the fourth again (the boundary); from zero it takes 3.
+        assert fake.count("/search") == 1
+        assert _items(db) == {f"jira:{i.key}" for i in created}
+        with open_store(db) as store:
+            assert not store.source_cursor("abc").startswith("{")  # a time again
+
+        clean = tmp_path / "clean.db"
+        assert sync_sources(config, clean, secrets=fake.secrets, checkpoint_every=1)[0].ok
+    (ids, events), (clean_ids, clean_events) = _snapshot(db), _snapshot(clean)
+    assert ids == clean_ids
+    assert events.equals(clean_events)
+    with open_store(db) as store, open_store(clean) as other:
+        a, b = store.read_flow_data(), other.read_flow_data()
+    for name in ("deployments", "shipped"):
+        left = getattr(a, name).sort_values(list(getattr(a, name).columns[:2]))
+        right = getattr(b, name).sort_values(list(getattr(b, name).columns[:2]))
+        assert left.reset_index(drop=True).equals(right.reset_index(drop=True))

@@ -4,11 +4,16 @@ The cursor Flowdeck stores is an ISO 8601 UTC time: the site's clock when the la
 JQL only takes `"yyyy/MM/dd HH:mm"` read in the Jira user's own time zone, at minute precision,
 so the clause is written in that zone, rounded down to the minute and moved back by an overlap;
 the issues fetched twice are deduplicated by key (and their histories by id).
+
+A first sync that stopped part way leaves a *resume* cursor instead (see `Resume`), a small JSON
+object: `{"created": ..., "started": ...}`.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -16,6 +21,66 @@ import pandas as pd
 from metrics.errors import ConfigError
 
 _ORDER_BY = re.compile(r"\border\s+by\b.*$", re.IGNORECASE | re.DOTALL)
+
+
+#: A first sync reads issues in order of creation, which no update can change: every issue
+#: created before the last one read has been read (paging skips none), so that is a safe point.
+FIRST_SYNC_ORDER = "created ASC, key ASC"
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where a first sync that stopped part way resumes: it had read every issue created before
+    `created` (in order of creation), each as it was at `started` or later. What remains is the
+    issues created since, and those updated since `started`."""
+
+    started: pd.Timestamp
+    created: pd.Timestamp
+
+    def text(self) -> str:
+        return json.dumps(
+            {"created": format_cursor(self.created), "started": format_cursor(self.started)},
+            sort_keys=True,
+        )
+
+
+def parse_resume(since: str | None) -> Resume | None:
+    """The resume cursor of a stopped first sync; None for a time cursor or none."""
+    if since is None or not since.lstrip().startswith("{"):
+        return None
+    try:
+        raw = json.loads(since)
+        return Resume(started=_utc(raw["started"]), created=_utc(raw["created"]))
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(
+            f"jira: stored cursor {since!r} is not a resume point; run `flowdeck sync --full`"
+        ) from None
+
+
+def _utc(text: str) -> pd.Timestamp:
+    stamp = pd.Timestamp(text)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def search_jql(
+    base: str,
+    start: pd.Timestamp | None,
+    resume: Resume | None,
+    zone: ZoneInfo,
+    overlap_minutes: int,
+) -> str:
+    """The issue search of a sync: incremental from `start` (in key order), or a first sync
+    (in order of creation), resumed from `resume` when it had stopped part way."""
+    if start is not None:
+        return compose_jql(base, updated_clause(start, zone, overlap_minutes))
+    clause = ""
+    if resume is not None:
+        created = resume.created.tz_convert(zone).floor("min")
+        clause = (
+            f'(created >= "{created.strftime("%Y/%m/%d %H:%M")}" OR '
+            f"{updated_clause(resume.started, zone, overlap_minutes)})"
+        )
+    return compose_jql(base, clause, order_by=FIRST_SYNC_ORDER)
 
 
 def parse_cursor(since: str | None) -> pd.Timestamp | None:

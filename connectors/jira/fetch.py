@@ -1,15 +1,18 @@
 """`fetch`: the Jira connector's side of `flowdeck sync`.
 
-One search, histories completed in bulk for up to 1,000 issues at a time, then the projects'
-released versions. Requests for a first sync of N issues: 3 serverInfo (anonymous probe, signed
-in, and the clock at the start), 2 /field (ours, and the library's own name lookup), 1 /myself,
-ceil(N / page_size) searches, ceil(truncated / 1000) bulk fetches (Cloud; one per truncated
-issue and changelog page on Data Center) and one versions request per project.
+One search, histories completed in bulk for up to 1,000 issues at a time, each chunk with the
+released versions of the projects it is the first to name (so that what an issue shipped is
+stored with it, checkpoint or not). Requests for a first sync of N issues: 3 serverInfo
+(anonymous probe, signed in, and the clock at the start), 2 /field (ours, and the library's own
+name lookup), 1 /myself, ceil(N / page_size) searches, ceil(truncated / 1000) bulk fetches
+(Cloud; one per truncated issue and changelog page on Data Center) and one versions request per
+project.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -20,11 +23,13 @@ from connectors.jira.calls import call, printable
 from connectors.jira.changelog import BULK_LIMIT, complete_changelogs
 from connectors.jira.client import deployment_name, is_cloud
 from connectors.jira.cursor import (
+    Resume,
     compose_jql,
     format_cursor,
     parse_cursor,
     parse_jira_time,
-    updated_clause,
+    parse_resume,
+    search_jql,
     user_zone,
 )
 from connectors.jira.issues import BlockSignals, frames, item_id
@@ -70,27 +75,6 @@ def block_signals(client: JIRA, settings: JiraSettings, quality: dict[str, int])
     return BlockSignals(flag_id=flag_id, flag_name=settings.flag_field, labels=labels)
 
 
-def _chunk(
-    client: JIRA,
-    settings: JiraSettings,
-    batch: Mapping[str, dict[str, Any]],
-    signals: BlockSignals,
-    cursor: str | None,
-    quality: dict[str, int],
-) -> Chunk:
-    issues = list(batch.values())
-    changelog_fields = ["status"]
-    if signals.flag_id:
-        changelog_fields.append(signals.flag_id)
-    if signals.labels:
-        changelog_fields.append("labels")
-    histories, incomplete = complete_changelogs(client, settings, issues, changelog_fields)
-    items, events = frames(issues, histories, signals, settings.url)
-    quality = dict(quality)
-    quality["incomplete_history"] = quality.get("incomplete_history", 0) + incomplete
-    return Chunk(items=items, events=events, cursor=cursor, quality=quality)
-
-
 def server_time(info: Mapping[str, Any]) -> pd.Timestamp:
     """The site's clock when the sync began; the local clock if the site does not say."""
     text = info.get("serverTime")
@@ -102,12 +86,15 @@ def server_time(info: Mapping[str, Any]) -> pd.Timestamp:
 def fetch(
     settings: JiraSettings, client: JIRA, since: str | None, progress: Progress
 ) -> Iterator[Chunk]:
-    """Yield chunks of up to 1,000 issues with complete histories, then the releases.
+    """Yield chunks of up to 1,000 issues with complete histories, with the releases of the
+    projects they are the first of, and the issues those shipped.
 
-    The search is ordered by key, which an update during the sync cannot reorder (ordering by
-    `updated` would move a changed issue to the end and make `startAt` paging skip another).
-    So only the last chunk moves the cursor: to the site's clock when the search began, since
-    everything updated before then has been read.
+    An incremental search is ordered by key and a first one by creation: orders that an update
+    during the sync cannot change (ordering by `updated` would move a changed issue to the end
+    and make `startAt` paging skip another). So an incremental sync moves the cursor with its
+    last chunk only: to the site's clock when the search began, since everything updated before
+    then has been read. A first sync also gives each chunk a resume cursor (`Resume`): where a
+    checkpointed sync that stops resumes.
     """
     cloud = is_cloud(client)
     info = call(settings, "reading serverInfo", client.server_info, cloud=cloud)
@@ -118,74 +105,120 @@ def fetch(
     signals = block_signals(client, settings, quality)
     me = call(settings, "reading the signed-in user (/myself)", client.myself, cloud=cloud)
     zone = user_zone(me.get("timeZone"))
-    start = parse_cursor(since)
-    clause = updated_clause(start, zone, settings.overlap_minutes) if start is not None else ""
-    jql = compose_jql(settings.jql, clause)
+    resume = parse_resume(since)
+    start = None if resume is not None else parse_cursor(since)
+    jql = search_jql(settings.jql, start, resume, zone, settings.overlap_minutes)
     fields = list(ISSUE_FIELDS) + ([signals.flag_id] if signals.flag_id else [])
+    releases = _Releases(client, settings, zone)
 
     fetched = 0
     batch: dict[str, dict[str, Any]] = {}
-    carried: dict[str, dict[str, Any]] = {}  # key -> just its fix versions, for `shipped`
-    projects = set(settings.projects) | projects_in_jql(settings.jql)
     for page, total in search_pages(client, settings, jql, fields, expand="changelog"):
         for issue in page:
             batch[issue["key"]] = issue
-            issue_fields = issue.get("fields") or {}
-            carried[issue["key"]] = {
-                "key": issue["key"],
-                "fields": {"fixVersions": issue_fields.get("fixVersions") or []},
-            }
-            project = (issue_fields.get("project") or {}).get("key")
-            if project:
-                projects.add(str(project))
         fetched += len(page)
         progress.update(fetched, total, note=where)
         if len(batch) >= BULK_LIMIT:
-            yield _chunk(client, settings, batch, signals, since, {})
+            cursor = since if start is not None else _resume_point(batch, started, resume, since)
+            yield _chunk(client, settings, batch, signals, cursor, {}, releases)
             batch = {}
-    cursor = format_cursor(started)
-    last = _chunk(client, settings, batch, signals, cursor, quality)
-    deployments, shipped = _releases(
-        client, settings, projects, list(carried.values()), zone, start
-    )
-    yield Chunk(
-        items=last.items,
-        events=last.events,
-        deployments=deployments,
-        shipped=shipped,
-        cursor=cursor,
-        quality=last.quality,
-    )
-
-
-def _releases(
-    client: JIRA,
-    settings: JiraSettings,
-    projects: set[str],
-    issues: Sequence[dict[str, Any]],
-    zone,
-    start: pd.Timestamp | None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    if not settings.releases or not projects:
-        return deployments_frame({}, zone), shipped_frame([], {})
-    releases = project_releases(client, settings, projects)
-    shipped = shipped_frame(issues, releases)
+    last = _chunk(client, settings, batch, signals, format_cursor(started), quality, releases)
     if start is not None:
         # A release made since the last sync may name issues this sync did not fetch (a
         # release does not touch their `updated`): ask for them by version.
-        seen = {item_id(i["key"]) for i in issues}
-        since_day = (start.tz_convert(zone) - pd.Timedelta(days=1)).date().isoformat()
+        extra = releases.shipped_since(start)
+        if not extra.empty:
+            shipped = pd.concat([last.shipped, extra], ignore_index=True).drop_duplicates()
+            last = replace(last, shipped=shipped.reset_index(drop=True))
+    yield last
+
+
+def _resume_point(
+    batch: Mapping[str, Mapping[str, Any]],
+    started: pd.Timestamp,
+    resume: Resume | None,
+    since: str | None,
+) -> str | None:
+    """The resume cursor after a chunk of a first sync: every issue created before the chunk's
+    newest one has been read (creation order), as it was at `started` or later.
+
+    A resumed sync first reads the issues updated since the stopped one began, whatever their
+    creation: until it is past the stopped sync's point, that point (and its start) stays.
+    """
+    created = [(i.get("fields") or {}).get("created") for i in batch.values()]
+    times = parse_jira_time([c for c in created if c])
+    if times.empty:
+        return since
+    newest = times.max()
+    if resume is not None and newest < resume.created:
+        return since
+    return Resume(started=started, created=newest).text()
+
+
+class _Releases:
+    """The released fix versions of the projects met so far, read once per project."""
+
+    def __init__(self, client: JIRA, settings: JiraSettings, zone) -> None:
+        self.client, self.settings, self.zone = client, settings, zone
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self.projects: set[str] = set(settings.projects) | projects_in_jql(settings.jql)
+        self.read: set[str] = set()
+        self.seen: set[str] = set()  # item ids fetched by this sync
+
+    def frames(self, issues: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The deployments not given yet (of the issues' projects) and what the issues shipped."""
+        for issue in issues:
+            self.seen.add(item_id(issue["key"]))
+            project = ((issue.get("fields") or {}).get("project") or {}).get("key")
+            if project:
+                self.projects.add(str(project))
+        if not self.settings.releases:
+            return deployments_frame({}, self.zone), shipped_frame([], {})
+        fresh = project_releases(self.client, self.settings, self.projects - self.read)
+        self.read |= self.projects
+        self.by_id.update(fresh)
+        return deployments_frame(fresh, self.zone), shipped_frame(issues, self.by_id)
+
+    def shipped_since(self, start: pd.Timestamp) -> pd.DataFrame:
+        """What the releases made since `start` (a day's margin) shipped among the issues this
+        sync did not fetch."""
+        if not self.settings.releases or not self.by_id:
+            return shipped_frame([], {})
+        since_day = (start.tz_convert(self.zone) - pd.Timedelta(days=1)).date().isoformat()
         extra = []
-        for version_id, version in releases.items():
+        for version_id, version in self.by_id.items():
             if str(version["releaseDate"])[:10] < since_day:
                 continue
-            jql = compose_jql(settings.jql, f"fixVersion = {version_id}", order_by=None)
-            for page, _ in search_pages(client, settings, jql, ["fixVersions"]):
-                extra.extend(i for i in page if item_id(i["key"]) not in seen)
-        if extra:
-            shipped = (
-                pd.concat([shipped, shipped_frame(extra, releases)], ignore_index=True)
-                .drop_duplicates()
-                .reset_index(drop=True)
-            )
-    return deployments_frame(releases, zone), shipped
+            jql = compose_jql(self.settings.jql, f"fixVersion = {version_id}", order_by=None)
+            for page, _ in search_pages(self.client, self.settings, jql, ["fixVersions"]):
+                extra.extend(i for i in page if item_id(i["key"]) not in self.seen)
+        return shipped_frame(extra, self.by_id)
+
+
+def _key_order(issue: Mapping[str, Any]) -> tuple[str, int, str]:
+    project, _, number = str(issue["key"]).rpartition("-")
+    return project, int(number) if number.isdigit() else 0, str(issue["key"])
+
+
+def _chunk(
+    client: JIRA,
+    settings: JiraSettings,
+    batch: Mapping[str, dict[str, Any]],
+    signals: BlockSignals,
+    cursor: str | None,
+    quality: dict[str, int],
+    releases: _Releases,
+) -> Chunk:
+    # In key order whatever the search's order: the same chunk always reads the same.
+    issues = sorted(batch.values(), key=_key_order)
+    changelog_fields = ["status"]
+    if signals.flag_id:
+        changelog_fields.append(signals.flag_id)
+    if signals.labels:
+        changelog_fields.append("labels")
+    histories, incomplete = complete_changelogs(client, settings, issues, changelog_fields)
+    items, events = frames(issues, histories, signals, settings.url)
+    deployments, shipped = releases.frames(issues)
+    quality = dict(quality)
+    quality["incomplete_history"] = quality.get("incomplete_history", 0) + incomplete
+    return Chunk(items, events, deployments, shipped, cursor=cursor, quality=quality)
