@@ -27,6 +27,7 @@ from metrics.frames import (
     conform_deployments,
     conform_events,
     conform_items,
+    conform_pull_requests,
     empty_shipped,
 )
 
@@ -142,6 +143,7 @@ class _World:
     """The simulation's mutable state; `run` returns the canonical frames."""
 
     def __init__(self, seed: int):
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.tz = DEMO_TIMEZONE
         self.items: list[_Item] = []
@@ -324,6 +326,49 @@ class _World:
             events=conform_events(events),
             deployments=conform_deployments(deployments),
             shipped=self.hotfix_contents(events, deployments),
+            pull_requests=self.pull_requests(events),
+        )
+
+    def pull_requests(self, events: pd.DataFrame) -> pd.DataFrame:
+        """Each item that reached review has a pull request: the first commit a few hours into
+        development, opened (a quarter as drafts, ready later) when the item enters review,
+        a first review by a colleague part way through (one in ten merged without one), merged
+        when the item leaves review. Drawn from a generator of its own, so adding pull requests
+        changed nothing else in the world."""
+        rng = np.random.default_rng(self.seed + 1)
+        ev = events[events["event"].eq("status")].sort_values(["item_id", "changed_at"])
+        review = ev["status"].isin(["Code Review", "In Review"])
+        started = ev[ev["status"].eq("In Progress")].groupby("item_id")["changed_at"].min()
+        entered = ev[review].groupby("item_id")["changed_at"].min()
+        after = ev.join(entered.rename("entered"), on="item_id")
+        left = after[~review & (after["changed_at"] > after["entered"])]
+        left = left.groupby("item_id")["changed_at"].min()
+        prs = (
+            pd.DataFrame({"opened": entered})
+            .join(started.rename("started"))
+            .join(left.rename("merged"))
+        )
+        prs = prs[prs["started"].notna() & (prs["started"] < prs["opened"])]
+        n = len(prs)
+        coding = prs["opened"] - prs["started"]
+        lag = pd.to_timedelta(rng.lognormal(np.log(3), 0.8, n), unit="h")
+        first_commit = prs["started"] + np.minimum(lag, coding * 0.5)
+        draft = rng.random(n) < 0.25
+        created = prs["opened"].where(~draft, first_commit + (prs["opened"] - first_commit) * 0.2)
+        in_review = prs["merged"] - prs["opened"]
+        reviewed = rng.random(n) >= 0.1
+        first_review = prs["opened"] + in_review * rng.uniform(0.15, 0.75, n)
+        return conform_pull_requests(
+            pd.DataFrame(
+                {
+                    "item_id": prs.index,
+                    "created_at": created.to_numpy(),
+                    "ready_at": prs["opened"].where(draft).to_numpy(),
+                    "first_commit_at": first_commit.to_numpy(),
+                    "first_review_at": first_review.where(reviewed).to_numpy(),
+                    "merged_at": prs["merged"].to_numpy(),
+                }
+            )
         )
 
     def hotfix_contents(self, events: pd.DataFrame, deployments: pd.DataFrame) -> pd.DataFrame:
@@ -364,6 +409,7 @@ def demo_flow_data(seed: int = DEMO_SEED) -> FlowData:
         events=data.events.copy(),
         deployments=data.deployments.copy(),
         shipped=data.shipped.copy(),
+        pull_requests=data.pull_requests.copy(),
     )
 
 

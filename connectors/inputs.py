@@ -28,7 +28,11 @@ def combine(parts: list[FlowData]) -> FlowData:
     if len(events):
         events = events.assign(seq=range(len(events)))
     return FlowData(
-        items=items, events=events, deployments=cat("deployments"), shipped=cat("shipped")
+        items=items,
+        events=events,
+        deployments=cat("deployments"),
+        shipped=cat("shipped"),
+        pull_requests=cat("pull_requests"),
     )
 
 

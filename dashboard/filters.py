@@ -79,6 +79,9 @@ def filter_flow_data(data: FlowData, filters: Filters) -> FlowData:
         events=events.reset_index(drop=True),
         deployments=deployments.reset_index(drop=True),
         shipped=shipped.reset_index(drop=True),
+        pull_requests=data.pull_requests[data.pull_requests["item_id"].isin(ids)].reset_index(
+            drop=True
+        ),
     )
 
 

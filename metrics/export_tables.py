@@ -1,4 +1,4 @@
-"""The seven export files of spec section 4 as frames (pure; writing them is the caller's job).
+"""The export files of spec sections 4 and 8 as frames (pure; writing them is the caller's job).
 
 Timestamps become ISO 8601 UTC texts (`2024-03-01T09:00:00Z`), days `YYYY-MM-DD` local dates.
 """
@@ -23,7 +23,7 @@ DEPLOYMENTS_COLUMNS = [
 ]  # fmt: skip
 EXPORT_FILES = (
     "items.csv", "daily.csv", "cfd.csv", "stage_times.csv", "deployments.csv",
-    "summary.csv", "actionable_agile.csv",
+    "summary.csv", "actionable_agile.csv", "pull_requests.csv",
 )  # fmt: skip
 
 
@@ -81,4 +81,12 @@ def export_tables(report: FlowReport, workflow: Workflow) -> dict[str, pd.DataFr
         "deployments.csv": deployments[DEPLOYMENTS_COLUMNS],
         "summary.csv": report.summary,
         "actionable_agile.csv": actionable_agile_table(report, workflow),
+        "pull_requests.csv": pull_requests_table(report),
     }
+
+
+def pull_requests_table(report: FlowReport) -> pd.DataFrame:
+    """`pull_requests.csv` (spec section 8): times as UTC texts, hours as numbers."""
+    flow = report.pull_requests
+    times = ("opened_at", "first_review_at", "merged_at", "deployed_at")
+    return flow.assign(**{c: utc_text(flow[c]) for c in times})

@@ -14,6 +14,10 @@ workflow code maps statuses to stages.
 - deployments: one row per deployment. `deploy_id`, `deployed_at` (UTC), `environment`,
   `status` (`success` or `failure`), `version`, `source`.
 - shipped: which items a deployment shipped, when the source knows. `deploy_id`, `item_id`.
+- pull_requests: one row per pull request the source knows (spec section 8), keyed by the work
+  item it belongs to. `item_id`, `created_at`, `ready_at` (a draft became ready for review),
+  `first_commit_at` (its earliest commit's authored time), `first_review_at` (the first review
+  by someone other than the author), `merged_at`; all UTC, NaT where unknown.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ ITEM_COLUMNS = ["item_id", "title", "type", "labels", "url", "source", "lines_ch
 EVENT_COLUMNS = ["item_id", "changed_at", "event", "status", "seq"]
 DEPLOYMENT_COLUMNS = ["deploy_id", "deployed_at", "environment", "status", "version", "source"]
 SHIPPED_COLUMNS = ["deploy_id", "item_id"]
+PULL_REQUEST_INPUT_COLUMNS = [
+    "item_id", "created_at", "ready_at", "first_commit_at", "first_review_at", "merged_at",
+]  # fmt: skip
 EVENT_KINDS = ("status", "blocked", "unblocked")
 
 _UTC = "datetime64[ns, UTC]"
@@ -55,6 +62,26 @@ def empty_deployments() -> pd.DataFrame:
 
 def empty_shipped() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in SHIPPED_COLUMNS})
+
+
+def empty_pull_requests() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype=_UTC) for c in PULL_REQUEST_INPUT_COLUMNS})
+    return frame.astype({"item_id": object})
+
+
+def conform_pull_requests(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a pull-requests frame every canonical column (times converted to UTC, NaT where
+    missing) in canonical order."""
+    out = frame.copy()
+    for col in PULL_REQUEST_INPUT_COLUMNS[1:]:
+        known = col in out
+        out[col] = (
+            pd.to_datetime(out[col], utc=True).astype(_UTC)
+            if known
+            else pd.Series(pd.NaT, index=out.index, dtype=_UTC)
+        )
+    out["item_id"] = out["item_id"].astype(str)
+    return out[PULL_REQUEST_INPUT_COLUMNS].reset_index(drop=True)
 
 
 def conform_items(frame: pd.DataFrame) -> pd.DataFrame:
@@ -101,9 +128,10 @@ def conform_deployments(frame: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class FlowData:
-    """Everything the metrics read: the four canonical frames."""
+    """Everything the metrics read: the canonical frames."""
 
     items: pd.DataFrame = field(default_factory=empty_items)
     events: pd.DataFrame = field(default_factory=empty_events)
     deployments: pd.DataFrame = field(default_factory=empty_deployments)
     shipped: pd.DataFrame = field(default_factory=empty_shipped)
+    pull_requests: pd.DataFrame = field(default_factory=empty_pull_requests)

@@ -33,6 +33,7 @@ from metrics.forecast import likely_done_by
 from metrics.frames import FlowData
 from metrics.intervals import stage_intervals, unmapped_statuses
 from metrics.items import in_progress_runs, item_facts
+from metrics.pull_requests import pull_request_flow
 from metrics.stability import littles_law
 from metrics.stage_time import time_in_stage
 from metrics.workflow import Workflow
@@ -54,6 +55,8 @@ class FlowReport:
     deployments: pd.DataFrame
     shipped_items: pd.DataFrame
     rework: pd.DataFrame
+    pull_requests: pd.DataFrame
+    """Merged pull requests with their waits (`metrics.pull_requests.pull_request_flow`)."""
     """Per successful production deployment with known items: rework or not
     (`metrics.delivery.deployment_rework`)."""
     percentiles: pd.Series
@@ -141,6 +144,12 @@ def flow_report(
         deployments=table,
         shipped_items=shipped,
         rework=rework,
+        pull_requests=pull_request_flow(
+            data.pull_requests[data.pull_requests["merged_at"].le(as_of)],
+            deployments,
+            shipped,
+            facts,
+        ),
         percentiles=bands,
         summary=summary,
         unmapped=unmapped_statuses(events, workflow),

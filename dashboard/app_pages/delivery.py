@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, dora
+from dashboard import charts, data, dora, pull_request_charts
 from dashboard.filters import within_days
 from dashboard.view import current_view
 from dashboard.widgets import chart, fmt, no_data, table
+from metrics.pull_requests import WAIT_NAMES, WAITS, slowest, weekly_waits
 
 view = current_view()
 loaded = view.loaded
@@ -100,6 +101,36 @@ with left:
 with right:
     chart(charts.restore_times(deployments), key="restore")
     st.caption("Each failed production deployment, and the hours until the next successful one.")
+
+prs = within_days(report.pull_requests, "merged_at", tz, first, last)
+st.subheader("Pull requests")
+if prs.empty:
+    st.caption(
+        "No merged pull request in the date range: a GitHub source reads them (docs/github.md)."
+    )
+else:
+    medians = prs[list(WAITS)].median()
+    tiles = st.columns(4)
+    for tile, wait in zip(tiles, WAITS, strict=True):
+        tile.metric(f"Median {WAIT_NAMES[wait]}", fmt(medians[wait], 1, " h"))
+    worst = medians.idxmax()
+    st.caption(
+        f"{len(prs)} pull requests merged. Coding is first commit to ready for review, waiting "
+        "for review runs to the first review by someone else, in review to the merge, waiting "
+        f"to deploy to the production deployment. The longest wait is {WAIT_NAMES[worst]}: "
+        "that is where shortening helps most."
+    )
+    left, right = st.columns(2)
+    with left:
+        chart(pull_request_charts.weekly_waits(weekly_waits(prs, tz)), key="pr_waits")
+    with right:
+        chart(pull_request_charts.size_against_time(prs), key="pr_size")
+        st.caption(
+            "Each merged pull request by size and time from opening to merge: when the big ones "
+            "sit highest, smaller batches would flow faster."
+        )
+    with st.expander("The slowest pull requests"):
+        table(slowest(prs, 15), "slowest_pull_requests", key="slowest_prs")
 
 with st.expander(f"Deployments ({len(deployments)})"):
     shown = deployments.assign(

@@ -47,7 +47,7 @@ def register(main: click.Group, init: click.Group) -> None:
     @click.option("--from", "first", metavar="YYYY-MM-DD", help="First day of daily.csv/cfd.csv.")
     @click.option("--to", "last", metavar="YYYY-MM-DD", help="Last day of daily.csv/cfd.csv.")
     def export(out, first, last, **inputs):
-        """Write items, daily, cfd, stage_times, deployments, summary and actionable_agile CSVs."""
+        """Write the export's eight CSV files: items, daily, cfd, summary, pull_requests, ..."""
         first_day, last_day = parse_day(first, "--from"), parse_day(last, "--to")
         if first_day is not None and last_day is not None and first_day > last_day:
             raise InputError(f"--from {first} is after --to {last}")
