@@ -31,6 +31,7 @@ pages = [
     st.Page(PAGES / "flow.py", title="Flow", icon="🌊", url_path="flow"),
     st.Page(PAGES / "cycle_time.py", title="Cycle time", icon="⏱️", url_path="cycle_time"),
     st.Page(PAGES / "blockers.py", title="Blockers", icon="⛔", url_path="blockers"),
+    st.Page(PAGES / "forecast.py", title="Forecast", icon="🔮", url_path="forecast"),
     st.Page(PAGES / "delivery.py", title="Delivery", icon="🚀", url_path="delivery"),
     st.Page(PAGES / "kaizen.py", title="Kaizen", icon="🔬", url_path="kaizen"),
     st.Page(PAGES / "explain.py", title="Explain", icon="🔎", url_path="explain"),

@@ -49,6 +49,9 @@ class Card:
     """Work item age for items in progress; days since creation for the column before start."""
     pace_band: str
     blocked: bool
+    likely_done_by: pd.Timestamp | None = None
+    """`likely_done_by_85` (local day) for items in progress; None when no delivered item was
+    that old, or for the column before start."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,18 @@ def _age_since_created(created: pd.Series, as_of: pd.Timestamp, timezone: str) -
     return (today - day).dt.days + 1
 
 
+def _day_or_none(value: object) -> pd.Timestamp | None:
+    return None if pd.isna(value) else pd.Timestamp(value)
+
+
+def likely_done_words(item: Card) -> str:
+    """A card's 85% date in words: `likely done by 12 Jul` or why there is none."""
+    if item.likely_done_by is None:
+        # No pace band means no reference item at all: nothing to be older than.
+        return "older than anything delivered" if item.pace_band else "no done-by date yet"
+    return f"likely done by {item.likely_done_by:%d %b}"
+
+
 def board_columns(
     report: FlowReport,
     workflow: Workflow,
@@ -145,6 +160,7 @@ def board_columns(
                 age_days=None if np.isnan(row["_age"]) else int(row["_age"]),
                 pace_band=str(row["pace_band"]) if committed else "",
                 blocked=bool(row["blocked_now"]),
+                likely_done_by=_day_or_none(row["likely_done_by_85"]) if committed else None,
             )
             for item_id, row in shown.iterrows()
         )

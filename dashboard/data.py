@@ -28,6 +28,7 @@ from connectors.store import Store, default_db_path, open_store, resolve_db_path
 from connectors.sync import remember_configured_secrets
 from dashboard.filters import Filters, day_range, filter_flow_data, filter_options
 from dashboard.sync_runner import SyncRunner
+from metrics import forecast
 from metrics.days import end_of_day, local_day
 from metrics.errors import ConfigError, FlowdeckError
 from metrics.frames import FlowData
@@ -242,6 +243,44 @@ def _report(
 def report(loaded: Loaded, filters: Filters, as_of: pd.Timestamp | None = None) -> FlowReport:
     """The flow report of the filtered data as of `as_of` (default: the data's own)."""
     return _report(loaded.key, loaded.as_of if as_of is None else as_of, filters, loaded)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _backtest(
+    loaded_key: tuple, as_of: pd.Timestamp, filters: Filters, settings: tuple, _loaded: Loaded
+) -> pd.DataFrame:
+    window_days, types, trials, seed = settings
+    facts = report(_loaded, filters, as_of).items
+    events = filter_flow_data(_loaded.data, filters).events
+    return forecast.backtest(
+        events, facts["type"], _loaded.workflow, as_of, window_days, types, trials, seed
+    )
+
+
+def backtest(
+    loaded: Loaded,
+    filters: Filters,
+    as_of: pd.Timestamp,
+    window_days: int,
+    types: tuple[str, ...],
+    trials: int,
+    seed: int,
+) -> pd.DataFrame:
+    """`metrics.forecast.backtest` of the filtered data (26 rebuilt past states: cached)."""
+    settings = (window_days, types, trials, seed)
+    return _backtest(loaded.key, as_of, filters, settings, loaded)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def how_many_outcomes(sample: pd.Series, days: int, trials: int, seed: int) -> pd.Series:
+    """`metrics.forecast.how_many_trials`, cached by the sample's values and the settings."""
+    return forecast.how_many_trials(sample, days, trials, seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def finish_days(sample: pd.Series, targets: tuple[int, ...], trials: int, seed: int):
+    """`metrics.forecast.finish_day_trials`, cached by the sample's values and the settings."""
+    return forecast.finish_day_trials(sample, list(targets), trials, seed)
 
 
 def replay_moment(loaded: Loaded, day: dt.date | None) -> pd.Timestamp:

@@ -14,6 +14,7 @@ from dashboard.board import (
     Column,
     attention_list,
     board_columns,
+    likely_done_words,
     short_id,
 )
 from dashboard.safe_text import safe_url
@@ -38,6 +39,7 @@ def card(item: Card, committed: bool) -> None:
         badges += " :red-badge[⛔ blocked]"
     if committed:
         age = f"{item.age_days} days old" if item.age_days is not None else "age unknown"
+        age += f" · {likely_done_words(item)}"
     else:
         age = f"created {item.age_days} days ago" if item.age_days is not None else ""
     with st.container(border=True):
