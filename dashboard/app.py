@@ -29,6 +29,7 @@ st.set_page_config(page_title="Flowdeck", page_icon="📋", layout="wide")
 pages = [
     st.Page(PAGES / "board.py", title="Board", icon="🗂️", default=True),
     st.Page(PAGES / "flow.py", title="Flow", icon="🌊", url_path="flow"),
+    st.Page(PAGES / "limits.py", title="WIP limits", icon="🚦", url_path="limits"),
     st.Page(PAGES / "cycle_time.py", title="Cycle time", icon="⏱️", url_path="cycle_time"),
     st.Page(PAGES / "blockers.py", title="Blockers", icon="⛔", url_path="blockers"),
     st.Page(PAGES / "forecast.py", title="Forecast", icon="🔮", url_path="forecast"),

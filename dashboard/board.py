@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.cycle_time import SLE_PERCENTILE
+from metrics.limits import limit_at
 from metrics.report import FlowReport
 from metrics.workflow import Workflow
 
@@ -91,23 +92,6 @@ def board_stages(workflow: Workflow) -> list[int]:
     """Stage indices shown on the board: the one before `start` (if any), then start..done-1."""
     first = max(workflow.start - 1, 0)
     return list(range(first, workflow.done))
-
-
-def limit_at(
-    stage: str, configured: int | None, changes: pd.DataFrame, when: pd.Timestamp
-) -> int | None:
-    """The WIP limit a stage had at `when`: the latest recorded change at or before it; before
-    the first recorded change, that change's old limit; with no history, the configured one."""
-    if changes is None or changes.empty:
-        return configured
-    own = changes[changes["stage"] == stage].sort_values("changed_at", kind="stable")
-    if own.empty:
-        return configured
-    before = own[own["changed_at"] <= when]
-    value = before["new_limit"].iloc[-1] if len(before) else own["old_limit"].iloc[0]
-    if pd.isna(value):
-        return None
-    return int(value)
 
 
 def _age_since_created(created: pd.Series, as_of: pd.Timestamp, timezone: str) -> pd.Series:
@@ -217,17 +201,3 @@ def _item_rows(items: pd.DataFrame, reason: str, detail: pd.Series) -> pd.DataFr
         },
         columns=ATTENTION_COLUMNS,
     )
-
-
-def limits_table(
-    workflow: Workflow, changes: pd.DataFrame | None, when: pd.Timestamp
-) -> pd.DataFrame:
-    """Each stage from `start` to before `done`: its limit in the workflow file and the limit in
-    force at `when` (the WIP-limit history wins where there is one). Columns `stage`,
-    `configured`, `in_force` (nullable ints)."""
-    rows = [
-        (s.name, s.wip_limit, limit_at(s.name, s.wip_limit, changes, when))
-        for s in workflow.stages[workflow.start : workflow.done]
-    ]
-    frame = pd.DataFrame(rows, columns=["stage", "configured", "in_force"])
-    return frame.astype({"configured": "Int64", "in_force": "Int64"})

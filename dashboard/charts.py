@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from dashboard.safe_text import plot_text
 from metrics.days import local_days
+from metrics.limits import limits_in_force
 
 PACE_COLOURS = {"ok": "#2e7d32", "watch": "#f9a825", "late": "#c62828", "": "#757575"}
 PERCENTILE_COLOURS = {50: "#2e7d32", 70: "#9e9d24", 85: "#ef6c00", 95: "#c62828"}
@@ -192,8 +193,67 @@ def cumulative_flow(cfd: pd.DataFrame, stages: list[str], first_index: int = 0) 
     return _layout(fig, "Cumulative flow diagram", "", "items (cumulative)", height=420)
 
 
-def wip_run_chart(daily: pd.DataFrame, total_limit: int | None) -> go.Figure:
-    """Daily WIP with the workflow's total WIP limit."""
+LIMIT_COLOUR = FAILURE_COLOUR
+CHANGE_COLOUR = "#6a1b9a"
+
+
+def _limit_trace(limit: pd.Series, show_legend: bool = True) -> go.Scatter:
+    """The limit in force on each day as a dashed step line (it changes at the day's start)."""
+    return go.Scatter(
+        x=limit.index,
+        y=limit,
+        mode="lines",
+        line_shape="hv",
+        name="WIP limit",
+        showlegend=show_legend,
+        line={"color": LIMIT_COLOUR, "dash": "dash"},
+        hovertemplate="%{x|%Y-%m-%d}: limit %{y}<extra></extra>",
+    )
+
+
+def _limit_word(value: object) -> str:
+    return "none" if pd.isna(value) else str(int(value))
+
+
+def _change_trace(marks: pd.DataFrame, level: pd.Series, show_legend: bool = True) -> go.Scatter:
+    """A marker at each limit change, labelled with its `why` (shortened; whole in the hover).
+    `marks`: `metrics.limits.limit_changes_on_days` rows; `level`: the y of each day."""
+    y = [
+        float(new) if not pd.isna(new) else float(level.get(day, 0))
+        for day, new in zip(marks["day"], marks["new_limit"], strict=True)
+    ]
+    hover = [
+        f"<b>limit {_limit_word(old)} → {_limit_word(new)}</b> on {day:%Y-%m-%d}"
+        f"<br>{plot_text(why, 200)}<br>by {plot_text(who)}"
+        for day, old, new, who, why in zip(
+            marks["day"], marks["old_limit"], marks["new_limit"], marks.get("who", ""),
+            marks.get("why", ""), strict=True,
+        )
+    ]  # fmt: skip
+    return go.Scatter(
+        x=marks["day"],
+        y=y,
+        mode="markers+text",
+        name="limit changed",
+        showlegend=show_legend,
+        marker={"color": CHANGE_COLOUR, "symbol": "diamond", "size": 12},
+        text=[plot_text(why, 48) for why in marks.get("why", [""] * len(marks))],
+        textposition="top right",
+        textfont={"size": 11, "color": CHANGE_COLOUR},
+        hovertext=hover,
+        hoverinfo="text",
+    )
+
+
+def wip_run_chart(
+    daily: pd.DataFrame,
+    total_limit: int | None,
+    limit: pd.Series | None = None,
+    marks: pd.DataFrame | None = None,
+) -> go.Figure:
+    """Daily WIP against the workflow's total WIP limit: `limit` (the limit in force each day,
+    see `metrics.limits.limits_in_force`) as a step line, else `total_limit` as a flat line;
+    `marks` (the total's changes in these days) as markers with their `why`."""
     fig = go.Figure(
         go.Scatter(
             x=daily.index,
@@ -204,13 +264,17 @@ def wip_run_chart(daily: pd.DataFrame, total_limit: int | None) -> go.Figure:
             hovertemplate="%{x|%Y-%m-%d}: %{y} items in progress<extra></extra>",
         )
     )
-    if total_limit:
+    if limit is not None and limit.notna().any():
+        fig.add_trace(_limit_trace(limit))
+    elif limit is None and total_limit:
         fig.add_hline(
             y=total_limit,
-            line={"color": FAILURE_COLOUR, "dash": "dash"},
+            line={"color": LIMIT_COLOUR, "dash": "dash"},
             annotation_text=f"WIP limit {total_limit}",
             annotation_position="top left",
         )
+    if marks is not None and len(marks):
+        fig.add_trace(_change_trace(marks, daily["wip"]))
     if len(daily):
         mean = float(daily["wip"].mean())
         fig.add_hline(
@@ -230,28 +294,19 @@ def stage_limit_series(
     changes: pd.DataFrame,
     timezone: str,
 ) -> pd.Series:
-    """A stage's WIP limit on each local day (the limit in force at the end of that day), from
-    the WIP-limit history; the configured limit where there is no history. NaN = no limit."""
-    own = (
-        changes[changes["stage"] == stage].sort_values("changed_at", kind="stable")
-        if changes is not None and len(changes)
-        else None
-    )
-    if own is None or own.empty:
-        return pd.Series(np.nan if configured is None else float(configured), index=days)
-    change_days = local_days(own["changed_at"], timezone).to_numpy()
-    values = np.full(len(days), np.nan)
-    first_old = own["old_limit"].iloc[0]
-    values[:] = np.nan if pd.isna(first_old) else float(first_old)
-    for day, new in zip(change_days, own["new_limit"], strict=True):
-        values[days.to_numpy() >= day] = np.nan if pd.isna(new) else float(new)
-    return pd.Series(values, index=days)
+    """A stage's WIP limit on each local day (`metrics.limits.limits_in_force`). NaN = none."""
+    return limits_in_force(days, {stage: configured}, changes, timezone)[stage]
 
 
 def stage_wip_chart(
-    daily: pd.DataFrame, stages: list[str], limits: dict[str, pd.Series], first_index: int = 0
+    daily: pd.DataFrame,
+    stages: list[str],
+    limits: dict[str, pd.Series],
+    first_index: int = 0,
+    marks: dict[str, pd.DataFrame] | None = None,
 ) -> go.Figure:
-    """Per stage: its daily count against its limit, drawn as a step line over time.
+    """Per stage: its daily count against its limit, drawn as a step line over time, and a
+    marker with the `why` at each change of the limit (`marks`, per stage).
     `first_index`: the workflow index of `stages[0]` (for the stage's colour)."""
     n = max(len(stages), 1)
     fig = make_subplots(
@@ -261,25 +316,14 @@ def stage_wip_chart(
         vertical_spacing=0.04,
         subplot_titles=[plot_text(s) for s in stages],
     )
+    legend_done = {"limit": False, "marks": False}
     for row, stage in enumerate(stages, start=1):
         colour = stage_colour(first_index + row - 1)
         # The limit first, so that a count running along it stays visible on top.
         limit = limits.get(stage)
         if limit is not None and limit.notna().any():
-            fig.add_trace(
-                go.Scatter(
-                    x=limit.index,
-                    y=limit,
-                    mode="lines",
-                    line_shape="hv",
-                    name="WIP limit",
-                    showlegend=row == 1,
-                    line={"color": FAILURE_COLOUR, "dash": "dash"},
-                    hovertemplate="%{x|%Y-%m-%d}: limit %{y}<extra></extra>",
-                ),
-                row=row,
-                col=1,
-            )
+            fig.add_trace(_limit_trace(limit, not legend_done["limit"]), row=row, col=1)
+            legend_done["limit"] = True
         fig.add_trace(
             go.Scatter(
                 x=daily.index,
@@ -293,6 +337,12 @@ def stage_wip_chart(
             row=row,
             col=1,
         )
+        own = (marks or {}).get(stage)
+        if own is not None and len(own):
+            fig.add_trace(
+                _change_trace(own, daily[stage], not legend_done["marks"]), row=row, col=1
+            )
+            legend_done["marks"] = True
         fig.update_yaxes(rangemode="tozero", row=row, col=1)
     return _layout(fig, "WIP per stage against its limit", height=150 * n + 80)
 
@@ -678,3 +728,64 @@ def kaizen_weekly(before_weeks, after_weeks, medians: tuple[float, float], revie
         fig, "Throughput per week before and after the change", "", "items delivered", 400
     )
     return fig.update_layout(legend=_LEGEND_BELOW)
+
+
+def xmr_chart(
+    table: pd.DataFrame,
+    title: str,
+    y_title: str,
+    x: pd.Index | list | None = None,
+    hover: list[str] | None = None,
+) -> go.Figure:
+    """A process behaviour chart from `metrics.stability.xmr`: the points joined in order, the
+    mean, the natural process limits, and the signals marked (red: outside the limits, orange:
+    part of a run of 8 on one side). `x` defaults to the table's index; `hover` names points."""
+    xs = list(table.index if x is None else x)
+    hover = hover or [str(v) for v in xs]
+    fig = go.Figure(
+        go.Scatter(
+            x=xs,
+            y=table["value"],
+            mode="lines+markers",
+            name="value",
+            line={"color": "#90a4ae", "width": 1},
+            marker={"color": "#1e88e5", "size": 6},
+            hovertext=[
+                f"{plot_text(h)}: {v:g}" for h, v in zip(hover, table["value"], strict=True)
+            ],
+            hoverinfo="text",
+        )
+    )
+    if len(table):
+        row = table.iloc[0]
+        for value, label, dash in (
+            (row["mean"], "mean", "solid"),
+            (row["upper"], "upper limit", "dash"),
+            (row["lower"], "lower limit", "dash"),
+        ):
+            if pd.notna(value):
+                fig.add_hline(
+                    y=value, line={"color": "#424242" if label == "mean" else FAILURE_COLOUR,
+                                   "dash": dash, "width": 1},
+                    annotation_text=f"{label} {value:.1f}", annotation_position="top left",
+                )  # fmt: skip
+        signals = (
+            ("run", "#ef6c00", "run of 8"),
+            ("outside", FAILURE_COLOUR, "outside the limits"),
+        )
+        for column, colour, name in signals:
+            mask = table[column].to_numpy(dtype=bool)
+            if mask.any():
+                fig.add_trace(
+                    go.Scatter(
+                        x=[v for v, m in zip(xs, mask, strict=True) if m],
+                        y=table["value"][mask],
+                        mode="markers",
+                        name=name,
+                        marker={"color": colour, "size": 10, "symbol": "circle-open",
+                                "line": {"width": 2}},
+                        hoverinfo="skip",
+                    )
+                )  # fmt: skip
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, title, "", y_title)

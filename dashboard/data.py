@@ -22,6 +22,7 @@ import streamlit as st
 
 from connectors.config import DEFAULT_CONFIG, Config, find_config_path, load_config
 from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data, demo_wip_limit_changes
+from connectors.limits import LimitChange, reconcile, set_limit
 from connectors.secrets import load_secrets, scrub
 from connectors.store import ENV_VAR as DB_ENV_VAR
 from connectors.store import Store, default_db_path, open_store, resolve_db_path
@@ -188,6 +189,15 @@ def _load(setup: Setup, version: int, config_mtime: float, today: dt.date) -> Lo
     )  # fmt: skip
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _reconcile(setup: Setup, config_mtime: float, store_exists: bool) -> None:
+    """Record hand edits of the workflow file's limits, once per version of the file (the
+    arguments are the cache key: a new modification time reads the file again)."""
+    if setup.demo or setup.config_path is None or not store_exists:
+        return
+    reconcile(load_config(setup.config_path), _store(str(setup.db_path)))
+
+
 def _today(setup: Setup) -> dt.date:
     tz = "UTC"
     if setup.config_path is not None:
@@ -204,6 +214,7 @@ def load(setup: Setup) -> tuple[Loaded | None, str | None]:
     """The current data, or the last good data of this session with the error that prevents
     reading newer data (None when there never was any)."""
     try:
+        _reconcile(setup, _mtime(setup.config_path), setup.db_path.is_file())
         version = data_version(setup)
         loaded = _load(setup, version, _mtime(setup.config_path), _today(setup))
     except FlowdeckError as exc:
@@ -290,18 +301,18 @@ def replay_moment(loaded: Loaded, day: dt.date | None) -> pd.Timestamp:
     return end_of_day(day, loaded.workflow.timezone)
 
 
-def record_wip_limit_change(
-    setup: Setup, stage: str, old: int | None, new: int | None, who: str, why: str
-) -> None:
-    """Append a WIP-limit change to the store's history (now); the data version changes, so
-    every page shows it on its next run. Raises `FlowdeckError` (store locked, bad value)."""
-    if setup.demo:
-        raise FlowdeckError("the demo data is read-only: connect a store to record WIP limits")
-    if setup.db_path.is_file():
-        _store(str(setup.db_path)).record_wip_limit_change(stage, old, new, None, who, why)
-        return
-    with open_store(setup.db_path, create=True) as store:
-        store.record_wip_limit_change(stage, old, new, None, who, why)
+def set_wip_limit(setup: Setup, stage: str, limit: object, who: str, why: str) -> LimitChange:
+    """Set one WIP limit through `connectors.limits.set_limit` (the workflow file rewritten in
+    place, the change in the store's history), the code `flowdeck limits set` runs. Raises
+    `FlowdeckError` with one line (bad input, unwritable file, store locked)."""
+    if setup.demo or setup.config_path is None:
+        raise FlowdeckError(
+            "the demo data is read-only: start the dashboard with your own flowdeck.toml to "
+            "set WIP limits"
+        )
+    change = set_limit(setup.config_path, stage, limit, who, why, db=setup.db_path)
+    clear_caches()
+    return change
 
 
 @st.cache_resource(show_spinner=False)
@@ -319,3 +330,4 @@ def clear_caches() -> None:
     """Forget cached data (after this process itself wrote to the store)."""
     _load.clear()
     _report.clear()
+    _reconcile.clear()

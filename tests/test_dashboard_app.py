@@ -337,31 +337,6 @@ def test_sync_now_then_a_failed_sync_keeps_the_data(store_env):
     assert metric(at, "Items in progress") == str(len(wip))
 
 
-def test_a_lead_records_a_wip_limit_change(store_env):
-    config_path, db = store_env
-    assert SyncRunner(config_path, db).run().ok
-    at = run_page(PAGES[1])
-    assert any("No WIP-limit change recorded yet" in c.value for c in at.caption)
-    at.selectbox(key="limit_stage").set_value("In Progress")
-    at.number_input(key="limit_new").set_value(2)
-    at.text_input(key="limit_who").set_value("Lead")
-    at.text_input(key="limit_why").set_value("=cmd|' /C calc'!A0 try two")
-    next(b for b in at.button if b.label == "Record the change").click().run()
-    assert not at.exception and not at.error
-    with open_store(db, create=False) as store:
-        history = store.wip_limit_changes()
-    assert history[["stage", "old_limit", "new_limit", "who"]].values.tolist() == [
-        ["In Progress", 4, 2, "Lead"]
-    ]
-    # The workflow file still says 4: the page says so, and the board uses the new limit.
-    assert any("workflow file says 4" in w.value for w in at.warning)
-    shown = at.get("dataframe")[0].value
-    assert shown["new_limit"].tolist() == [2]
-    run_page(PAGES[0], at)
-    headings = [unescape(t)[5:] for t in markdown_texts(at) if t.startswith("#### ")]
-    assert any(h.startswith("In Progress ") and h.endswith(" / 2") for h in headings), headings
-
-
 def test_a_broken_store_shows_the_error_and_keeps_the_last_good_data(store_env):
     config_path, db = store_env
     runner = SyncRunner(config_path, db)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import breakdown_charts, charts, data
-from dashboard.board import limits_table
+from dashboard.board import short_id
+from dashboard.limits_view import change_marks, report_limits
 from dashboard.view import current_view
 from dashboard.widgets import chart, fmt, md, no_data, table
-from metrics.errors import FlowdeckError
+from metrics.limits import TOTAL
+from metrics.stability import (
+    cycle_times_in_done_order,
+    report_littles_law,
+    weekly_throughput,
+    xmr,
+    xmr_signals,
+)
 
 view = current_view()
 loaded = view.loaded
@@ -57,10 +64,18 @@ st.caption(
     "widen mean work piling up in that stage; parallel edges mean a steady flow."
 )
 
+in_force = report_limits(report, workflow, loaded.wip_changes)
+marks = change_marks(report, workflow, loaded.wip_changes)
 left, right = st.columns(2)
 with left:
-    chart(charts.wip_run_chart(daily, workflow.wip_limit), key="wip_run")
-    st.caption("Items in progress each day, against the workflow's total WIP limit.")
+    chart(
+        charts.wip_run_chart(daily, workflow.wip_limit, in_force[TOTAL], marks[TOTAL]),
+        key="wip_run",
+    )
+    st.caption(
+        "Items in progress each day, against the total WIP limit in force that day; a diamond "
+        "marks each change of the limit, with its reason."
+    )
 with right:
     chart(charts.net_flow(daily), key="net_flow")
     st.caption(
@@ -82,81 +97,90 @@ if len(done):
         "and chores (the sidebar's type filter applies here too)."
     )
 
-limited = [s.name for s in workflow.stages[workflow.start : workflow.done]]
-limits = {
-    name: charts.stage_limit_series(
-        daily.index, name, workflow.stages[workflow.stage_names.index(name)].wip_limit,
-        loaded.wip_changes, workflow.timezone,
-    )
-    for name in limited
-}  # fmt: skip
-chart(charts.stage_wip_chart(daily, limited, limits, workflow.start), key="stage_wip")
+limited = workflow.in_progress_names
+limits = {name: in_force[name] for name in limited}
+chart(charts.stage_wip_chart(daily, limited, limits, workflow.start, marks), key="stage_wip")
 st.caption(
     "Each in-progress stage's count at the end of each day; the dashed step line is the WIP "
-    "limit in force that day (from the WIP-limit history)."
+    "limit in force that day, and a diamond marks each change with its reason. Set limits and "
+    "see their history on the WIP limits page."
+)
+
+st.subheader("Is the system stable? Little's Law")
+check = report_littles_law(report, workflow)
+tiles = st.columns(4)
+tiles[0].metric("Average WIP (L)", fmt(check.wip_avg), help="Mean daily WIP over the range.")
+tiles[1].metric(
+    "Throughput per day (λ)", fmt(check.throughput_per_day, 2),
+    help="Items delivered in the range / days.",
+)  # fmt: skip
+tiles[2].metric(
+    "Average cycle time (W)", fmt(check.cycle_time_avg, 1, " days"),
+    help="Mean cycle time in days of the items delivered in the range.",
+)  # fmt: skip
+tiles[3].metric(
+    "L / (λ × W)", fmt(check.ratio, 2),
+    help="Close to 1 (between 0.8 and 1.25) when the system is stable.",
+)  # fmt: skip
+if check.holds:
+    st.success(
+        "Little's Law holds for this range: WIP, throughput and cycle time agree, arrivals "
+        "match departures and nothing is piling up, so the averages on these pages describe "
+        "how the team works."
+    )
+else:
+    st.markdown("Little's Law does **not** hold for this range, so averages here may mislead:")
+    for flag in check.flags:
+        st.warning(md(flag))
+
+st.subheader("Process behaviour charts")
+st.caption(
+    "Natural process limits are the mean ± 2.66 × the average moving range: points inside them "
+    "are routine variation; a point outside them, or 8 in a row on one side of the mean, is a "
+    "signal worth investigating."
 )
 
 
-def shown_limit(value: object) -> str:
-    return "none" if pd.isna(value) else str(int(value))
+def signal_list(sentences: list[str], none: str) -> None:
+    if not sentences:
+        st.caption(none)
+        return
+    shown = sentences[:8]
+    more = len(sentences) - len(shown)
+    st.markdown("\n".join(f"- {md(s)}" for s in shown))
+    if more:
+        st.caption(f"… and {more} more signals.")
 
 
-def limits_section() -> None:
-    """The limits in force, a form to record a change (a lead's kaizen experiment), and the
-    history, which the board's replay and the step lines above read."""
-    st.subheader("WIP limits")
-    changes = loaded.wip_changes
-    now = limits_table(workflow, changes, loaded.as_of)
-    differ = now[now["configured"].astype("float64").fillna(-1)
-                 != now["in_force"].astype("float64").fillna(-1)]  # fmt: skip
-    for _, row in differ.iterrows():
-        st.warning(
-            f"**{md(row['stage'])}**: the last recorded change set its limit to "
-            f"{shown_limit(row['in_force'])}, but the workflow file says "
-            f"{shown_limit(row['configured'])}. The board uses the recorded limit; edit the "
-            "workflow file to match."
-        )
-    if not loaded.demo:
-        with st.form("wip_limit_change", clear_on_submit=True):
-            st.markdown("**Record a WIP-limit change** (it takes effect on the board now)")
-            cols = st.columns([2, 1, 2])
-            stage = cols[0].selectbox("Stage", now["stage"].tolist(), key="limit_stage")
-            new = cols[1].number_input(
-                "New limit (0 = none)", min_value=0, max_value=999, step=1, value=None,
-                key="limit_new",
-            )  # fmt: skip
-            who = cols[2].text_input("Who", key="limit_who")
-            why = st.text_input("Why (the experiment, what you expect)", key="limit_why")
-            if st.form_submit_button("Record the change"):
-                old = now.loc[now["stage"] == stage, "in_force"].iloc[0]
-                old = None if pd.isna(old) else int(old)
-                new_limit = int(new) or None if new is not None else old
-                if new is None:
-                    st.warning("Enter the new limit (0 for no limit); nothing recorded.")
-                elif new_limit == old:
-                    st.warning(f"{md(stage)} already has that limit; nothing recorded.")
-                else:
-                    try:
-                        data.record_wip_limit_change(
-                            loaded.setup, stage, old, new_limit, who.strip(), why.strip()
-                        )
-                    except FlowdeckError as exc:
-                        st.error(md(exc))
-                    else:
-                        st.toast(
-                            f"Recorded: {md(stage)} limit {old or 'none'} → {new_limit or 'none'}"
-                        )
-                        st.rerun()
-    if changes is not None and len(changes):
-        shown = changes.assign(
-            changed_at=changes["changed_at"].dt.tz_convert(workflow.timezone).dt.tz_localize(None)
-        )
-        table(shown, "wip_limit_changes", key="wip_changes")
-    else:
-        st.caption("No WIP-limit change recorded yet: the limits come from the workflow file.")
+weeks = weekly_throughput(daily)
+week_chart = xmr(weeks)
+chart(
+    charts.xmr_chart(week_chart, "Throughput per week (XmR)", "items delivered",
+                     hover=[f"week of {d:%d %b %Y}" for d in weeks.index]),
+    key="xmr_throughput",
+)  # fmt: skip
+signal_list(
+    xmr_signals(week_chart, lambda d: f"the week of {d:%d %b %Y}", "items"),
+    "No signal: weekly throughput varies only within its natural limits."
+    if len(weeks) > 1 else "Fewer than two whole weeks in the range: no chart to read.",
+)  # fmt: skip
 
-
-limits_section()
+cycle = cycle_times_in_done_order(done)
+cycle_chart = xmr(cycle)
+done_day = done["done_day"]
+chart(
+    charts.xmr_chart(
+        cycle_chart.reset_index(drop=True), "Cycle time in done order (XmR)", "cycle time (days)",
+        x=list(range(1, len(cycle) + 1)),
+        hover=[f"{short_id(i)} done {done_day[i]:%d %b}" for i in cycle.index],
+    ),
+    key="xmr_cycle",
+)  # fmt: skip
+signal_list(
+    xmr_signals(cycle_chart, lambda i: f"{short_id(i)} (done {done_day[i]:%d %b})", "days"),
+    "No signal: cycle times vary only within their natural limits."
+    if len(cycle) > 1 else "Fewer than two delivered items in the range: no chart to read.",
+)  # fmt: skip
 
 with st.expander("Daily table"):
     table(daily.reset_index().assign(date=lambda f: f["date"].dt.date), "daily", key="daily")
