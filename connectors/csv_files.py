@@ -11,15 +11,14 @@ Line numbers count the header as line 1 and assume no line breaks inside quoted 
 from __future__ import annotations
 
 import csv
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from connectors.atomic_write import write_atomically
 from metrics.errors import InputError
 from metrics.forecast import read_features
 from metrics.frames import (
@@ -378,15 +377,7 @@ def csv_text(frame: pd.DataFrame) -> str:
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write a frame as UTF-8 CSV, formula-escaped, atomically (a temp file, then rename), so a
     failure never leaves a half-written file behind."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(csv_text(frame))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, csv_text(frame))
 
 
 __all__ = [

@@ -21,6 +21,7 @@ import pandas as pd
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
+from connectors.atomic_write import write_atomically
 from connectors.config import Config, config_from_table
 from connectors.store import Store, check_who_why, open_store, resolve_db_path
 from metrics.errors import ConfigError, FlowdeckError, InputError
@@ -180,11 +181,7 @@ def _config_of(text: str, path: Path) -> Config:
 
 
 def _write(path: Path, text: str, mode: int) -> None:
-    # The project's one atomic text writer (temporary file, then rename); imported here because
-    # its module pulls in the GitHub client, which reading limits never needs.
-    from connectors.github.starter import write_new_file
-
-    write_new_file(path, text, force=True)
+    write_atomically(path, text)
     # The temporary file is created private; the workflow file keeps its own mode.
     os.chmod(path, mode)
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from pathlib import Path
 
 import click
 
+from connectors.atomic_write import write_atomically
 from connectors.config import DEFAULT_CONFIG
 from metrics.errors import ConfigError
 
@@ -54,7 +53,8 @@ def init_jira(
     text = render(starter)
     # The file must load as it is written: check it with the same code `flowdeck` reads it with.
     config_from_table(tomllib.loads(text), out)
-    _write_atomically(out, text)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(out, text)
     stages = printable(", ".join(s.name for s in starter.stages))
     click.echo(
         f"Wrote {out}: {len(starter.stages)} stages from the {starter.origin} of "
@@ -64,18 +64,6 @@ def init_jira(
     click.echo(
         "Review the lines marked REVIEW in it, then run `flowdeck sync` and `flowdeck dashboard`."
     )
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def register(main: click.Group, init: click.Group) -> None:

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
+from connectors.atomic_write import write_atomically
 from flowdeck.inputs import input_options, load_inputs, parse_day
 from metrics.errors import FlowdeckError, InputError
 
@@ -27,18 +26,6 @@ def limit_history(config, demo: bool, db: str | None):
         return None
     with open_store(path, create=False) as store:
         return store.wip_limit_changes()
-
-
-def write_atomically(content: bytes, path: Path) -> None:
-    """The whole file or nothing: a temporary file beside it, renamed over it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def register(main: click.Group, init: click.Group) -> None:
@@ -74,7 +61,7 @@ def register(main: click.Group, init: click.Group) -> None:
         pack = build_pack(loaded.config, loaded.data, loaded.as_of, day, days, changes)
         content = pack.zip_bytes()
         try:
-            write_atomically(content, target)
+            write_atomically(target, content)
         except OSError as exc:
             raise FlowdeckError(f"cannot write {target}: {exc.strerror or exc}") from None
         review = pack.review
