@@ -10,19 +10,21 @@ keeps its checkpoints and the next one resumes from there. A source that fails i
 previous sync's when there was none), and the next source still syncs.
 
 Only one sync or import writes to a store at a time: a lock file beside the store
-(`flowdeck.db.lock`, held with an OS file lock, so a killed process never leaves it locked).
+(`flowdeck.db.lock`, held with `filelock`: an OS file lock, so a killed process never leaves it
+locked).
 A second one waits a few seconds, then stops with a clear message.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+from filelock import FileLock, Timeout
 
 from connectors.base import Chunk, NoProgress, Progress
 from connectors.config import Config, SourceConfig
@@ -100,54 +102,22 @@ class QuietReporter:
 def sync_lock(store_path: Path, wait: float = LOCK_WAIT) -> Iterator[Path]:
     """Hold the store's writer lock (waiting up to `wait` seconds) for the block."""
     lock_path = store_path.with_name(store_path.name + ".lock")
+    lock = FileLock(lock_path, timeout=wait)
     try:
-        handle = open(lock_path, "a+b")  # noqa: SIM115 - held for the whole block
+        lock.acquire(poll_interval=0.1)
+    except Timeout:
+        raise FlowdeckError(
+            f"another flowdeck sync or import is writing to {store_path} (it holds "
+            f"{lock_path.name}); wait for it to finish, then run this again"
+        ) from None
     except OSError as exc:
-        raise FlowdeckError(f"cannot create the lock file {lock_path}: {exc.strerror}") from None
+        raise FlowdeckError(
+            f"cannot create the lock file {lock_path}: {exc.strerror or exc}"
+        ) from None
     try:
-        deadline = time.monotonic() + wait
-        while not _try_lock(handle):
-            if time.monotonic() >= deadline:
-                raise FlowdeckError(
-                    f"another flowdeck sync or import is writing to {store_path} (it holds "
-                    f"{lock_path.name}); wait for it to finish, then run this again"
-                )
-            time.sleep(0.1)
-        try:
-            yield lock_path
-        finally:
-            _unlock(handle)
+        yield lock_path
     finally:
-        handle.close()
-
-
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _try_lock(handle: Any) -> bool:
-        handle.seek(0)
-        try:
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(handle: Any) -> None:
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(handle: Any) -> bool:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(handle: Any) -> None:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        lock.release()
 
 
 def select_sources(config: Config, names: Sequence[str] | None) -> list[SourceConfig]:
