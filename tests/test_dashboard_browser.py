@@ -28,11 +28,12 @@ import pytest
 from playwright.sync_api import expect
 
 from connectors.config import load_config
-from connectors.demo import demo_wip_limit_changes
+from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data, demo_wip_limit_changes
 from connectors.store import open_store
 from dashboard.board import board_columns
 from dashboard.filters import Filters
-from metrics.days import end_of_day
+from metrics import forecast as fc
+from metrics.days import end_of_day, local_day
 from metrics.report import flow_report
 from tests.test_dashboard_app import HOSTILE, demo_report, team_today, write_team_files
 
@@ -49,7 +50,7 @@ RENDER_TIMEOUT = 90_000  # ms, for one Playwright wait (a render, a click, a nav
 SYNC_TIMEOUT = 180_000  # ms, for "Sync now" to finish and the page to show its result
 expect.set_options(timeout=RENDER_TIMEOUT)  # its own default is 5 s
 PAGES = {"Board": "board", "Flow": "flow", "Cycle time": "cycle_time", "Delivery": "delivery",
-         "Data": "data"}  # fmt: skip
+         "Data": "data", "Forecast": "forecast"}  # fmt: skip
 LOCAL_HOSTS = {"127.0.0.1"}
 
 
@@ -372,3 +373,31 @@ def test_sync_now_fills_an_empty_store(servers, page, shots):
     wip = report.items[report.items["in_progress"]]
     expect_metric(page, "Items in progress", str(len(wip)))
     screenshot(page, shots, "board_synced")
+
+
+def test_forecast_page_answers_a_question(servers, page, shots):
+    """A user asks "when will 40 items be done?" and reads the answers of `flowdeck forecast`."""
+    demo = servers["demo"]
+    demo.wait_healthy()
+    page.goto(demo.url + "/")
+    wait_rendered(page, plots=True)
+    open_page(page, demo, "Forecast")
+    expect(page.locator("h1", has_text="Forecast").first).to_be_visible()
+    field = page.locator('[data-testid="stNumberInput"]', has_text="Number of items")
+    field.locator("input").fill("40")
+    field.locator("input").press("Enter")
+    wait_rendered(page, plots=True)
+
+    workflow = demo_config().workflow
+    report = flow_report(demo_flow_data(), workflow, DEMO_AS_OF)
+    day = local_day(DEMO_AS_OF, workflow.timezone)
+    sample = fc.throughput_sample(report.items, workflow.timezone, DEMO_AS_OF)
+    when = fc.when_done(sample, day, 40)
+    for c in fc.CONFIDENCES:
+        expect_metric(page, f"{c}% chance by", f"{when.loc[c, 'date']:%d %b %Y}")
+    expect(page.get_by_text(fc.when_sentence(when, 40, day)).first).to_be_visible()
+    many = fc.how_many_by(sample, day, day + pd.Timedelta(days=28))
+    expect_metric(page, "85% chance of", f"{many[85]} or more")
+    expect(page.get_by_text("forecasts came true").first).to_be_visible()
+    assert not page.locator('[data-testid="stException"]').count()
+    screenshot(page, shots, "forecast")
