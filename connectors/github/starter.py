@@ -15,6 +15,7 @@ from connectors.github.fetch import board_project
 from connectors.github.history import NO_STATUS, REMOVED
 from connectors.github.queries import BOARD_QUERY
 from connectors.github.settings import DEFAULT_API_URL, GithubSettings
+from connectors.starter_file import StarterFile
 from connectors.status_names import DISCARD, DONE, QUEUE, STARTED, first_match
 from metrics.errors import ConfigError, FlowdeckError
 from metrics.workflow import normalize_status
@@ -74,11 +75,6 @@ def read_board(client: GithubClient) -> Board:
     return Board(("Open", "In progress", "Closed"), "the open/closed state of issues")
 
 
-def _q(text: str) -> str:
-    # JSON string escapes are valid TOML basic-string escapes.
-    return json.dumps(text, ensure_ascii=False)
-
-
 def starter_toml(settings: GithubSettings, board: Board) -> str:
     """The starter workflow file's text (checked to load before it is written)."""
     stages: list[tuple[str, list[str]]] = []
@@ -123,65 +119,63 @@ def starter_toml(settings: GithubSettings, board: Board) -> str:
     if len(stages) < 2:
         stages.append(("Done", ["Done"]))
 
-    source = [
-        "[[sources]]",
-        f"name = {_q(settings.name)}",
-        'kind = "github"',
-        f"repo = {_q(settings.repo)}",
-        f"items = {_q(settings.items)}",
-        f"status_from = {_q(settings.status_from)}",
-    ]
-    if settings.status_from == "project":
-        source.append(f"project = {settings.project}")
-        if settings.project_owner:
-            source.append(f"project_owner = {_q(settings.project_owner)}")
-        if settings.status_field != "Status":
-            source.append(f"status_field = {_q(settings.status_field)}")
-    if settings.status_from == "labels":
-        source.append(f"label_prefix = {_q(settings.label_prefix)}")
-    source.append("blocked_labels = [" + ", ".join(_q(b) for b in settings.blocked_labels) + "]")
-    source.append(f"deployments = {_q(settings.deployments)}")
-    source += [
-        '# deployments = "releases"   # or "deployments" (with environment = "production"),',
-        '#                            # or "workflow_runs" (with workflow = "deploy.yml")',
-    ]
-    if settings.api_url != DEFAULT_API_URL:
-        source.append(f"api_url = {_q(settings.api_url)}")
-    if settings.token_env != "GITHUB_TOKEN":
-        source.append(f"token_env = {_q(settings.token_env)}")
-
-    lines = [
-        f"# Starter workflow for {settings.repo}, written by `flowdeck init github`.",
-        f"# Its stages are {board.origin}, in that order.",
-        "# Review before the first `flowdeck sync`: the stage order, `start` (the commitment",
-        "# point: work counts as in progress from there) and `done` (the delivery point), which",
-        "# stages are queues (`waiting = true`), and WIP limits. See docs/github.md.",
-        "",
-        "[workflow]",
-        'timezone = "UTC"   # your team\'s IANA time zone, e.g. "Europe/London"',
-    ]
-    review = "   # guessed from its name: review" if guessed else ""
+    file = StarterFile(
+        [
+            f"Starter workflow for {settings.repo}, written by `flowdeck init github`.",
+            f"Its stages are {board.origin}, in that order.",
+            "Review before the first `flowdeck sync`: the stage order, `start` (the commitment",
+            "point: work counts as in progress from there) and `done` (the delivery point), which",
+            "stages are queues (`waiting = true`), and WIP limits. See docs/github.md.",
+        ]
+    )
+    file.set("timezone", "UTC", 'your team\'s IANA time zone, e.g. "Europe/London"')
+    review = "guessed from its name: review" if guessed else ""
     if start:
-        lines.append(f"start = {_q(start)}{review}")
+        file.set("start", start, review)
     else:
-        lines.append(f"# start = {_q(stages[1][0])}   (default: the second stage)")
+        file.comment(f"start = {json.dumps(stages[1][0], ensure_ascii=False)}   "
+                     "(default: the second stage)")  # fmt: skip
     if done:
-        lines.append(f"done = {_q(done)}{review}")
+        file.set("done", done, review)
     else:
-        lines.append(f"# done = {_q(stages[-1][0])}   (default: the last stage)")
+        file.comment(f"done = {json.dumps(stages[-1][0], ensure_ascii=False)}   "
+                     "(default: the last stage)")  # fmt: skip
     if discarded:
-        lines.append("discarded = [" + ", ".join(_q(d) for d in discarded) + "]")
+        file.set("discarded", discarded)
     if settings.status_from == "labels":
-        lines.append("# GitHub lists labels alphabetically: put the stages in flow order.")
+        file.comment("GitHub lists labels alphabetically: put the stages in flow order.")
     for name, statuses in stages:
-        lines += ["", "[[workflow.stages]]", f"name = {_q(name)}"]
+        file.stage()
+        file.set("name", name)
         if statuses != [name]:
-            lines.append("statuses = [" + ", ".join(_q(s) for s in statuses) + "]")
+            file.set("statuses", statuses)
         if guessed and QUEUE.search(name) and name != stages[0][0]:
-            lines.append("waiting = true   # named like a queue: review")
-        lines.append("# wip_limit = 5")
-    lines += ["", *source, ""]
-    text = "\n".join(lines)
+            file.set("waiting", True, "named like a queue: review")
+        file.comment("wip_limit = 5")
+
+    file.source()
+    file.set("name", settings.name)
+    file.set("kind", "github")
+    file.set("repo", settings.repo)
+    file.set("items", settings.items)
+    file.set("status_from", settings.status_from)
+    if settings.status_from == "project":
+        file.set("project", settings.project)
+        if settings.project_owner:
+            file.set("project_owner", settings.project_owner)
+        if settings.status_field != "Status":
+            file.set("status_field", settings.status_field)
+    if settings.status_from == "labels":
+        file.set("label_prefix", settings.label_prefix)
+    file.set("blocked_labels", list(settings.blocked_labels))
+    file.set("deployments", settings.deployments)
+    file.comment('or deployments = "releases", or "deployments" (with environment = "production"),')
+    file.comment('or "workflow_runs" (with workflow = "deploy.yml")')
+    if settings.api_url != DEFAULT_API_URL:
+        file.set("api_url", settings.api_url)
+    if settings.token_env != "GITHUB_TOKEN":
+        file.set("token_env", settings.token_env)
+    text = file.text()
     try:
         config_from_table(tomllib.loads(text))
     except (tomllib.TOMLDecodeError, ConfigError) as exc:  # a board we cannot express

@@ -9,7 +9,6 @@ status mapping silently corrupts every number.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from connectors.jira.cursor import compose_jql
 from connectors.jira.search import search_pages
 from connectors.jira.settings import JiraSettings
 from connectors.jira.versions import projects_in_jql
+from connectors.starter_file import StarterFile
 from connectors.status_names import DISCARD, QUEUE
 
 CATEGORY_ORDER = {"new": 0, "indeterminate": 1, "done": 2}
@@ -317,58 +317,50 @@ def _unique_names(stages: list[StageDraft]) -> None:
 # --- writing the file ---------------------------------------------------------------------
 
 
-def _s(text: str) -> str:
-    """A TOML basic string (JSON's escapes are valid TOML; non-ASCII stays readable)."""
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _comment(text: str) -> str:
-    return "# " + " ".join(str(text).split())
-
-
 def render(starter: Starter) -> str:
-    lines = [
-        "# Flowdeck workflow for a Jira source, written by `flowdeck init jira`.",
-        f"# Site: {starter.deployment} at {starter.url}",
-        _comment(f"Source of the stages: {starter.origin}."),
-        "# Every number Flowdeck shows depends on which statuses belong to which stage, where",
-        "# work starts (start) and where it is delivered (done): review this file before",
-        "# trusting the charts. Lines marked REVIEW need a decision. docs/jira.md explains it all.",
-    ]
-    lines += [_comment(n) for n in starter.notes]
-    lines += [
-        "",
-        "[workflow]",
-        f"timezone = {_s(starter.timezone)}   # the Jira user's time zone: days are local days",
-        f"start = {_s(starter.start)}   # REVIEW: commitment point, first stage of work started",
-        f"done = {_s(starter.done)}   # REVIEW: delivery point, first stage that counts as done",
-    ]
+    file = StarterFile(
+        [
+            "Flowdeck workflow for a Jira source, written by `flowdeck init jira`.",
+            f"Site: {starter.deployment} at {starter.url}",
+            f"Source of the stages: {starter.origin}.",
+            "Every number Flowdeck shows depends on which statuses belong to which stage, where",
+            "work starts (start) and where it is delivered (done): review this file before",
+            "trusting the charts. Lines marked REVIEW need a decision. docs/jira.md explains "
+            "it all.",
+            *starter.notes,
+        ]
+    )
+    file.set("timezone", starter.timezone, "the Jira user's time zone: days are local days")
+    file.set("start", starter.start, "REVIEW: commitment point, first stage of work started")
+    file.set("done", starter.done, "REVIEW: delivery point, first stage that counts as done")
     if starter.discarded:
-        items = ", ".join(_s(s) for s in starter.discarded)
-        lines.append(f"discarded = [{items}]   # REVIEW: statuses meaning dropped, not delivered")
+        file.set(
+            "discarded",
+            list(starter.discarded),
+            "REVIEW: statuses meaning dropped, not delivered",
+        )
     else:
-        lines.append('# discarded = ["Won\'t Do"]   # statuses meaning dropped, not delivered')
+        file.comment('discarded = ["Won\'t Do"]   # statuses meaning dropped, not delivered')
     title = None
     for stage in starter.stages:
         if stage.category != title:
             title = stage.category
-            lines += ["", f"# --- Jira category: {CATEGORY_TITLE[title]} ---"]
-        lines += ["", "[[workflow.stages]]"]
-        lines += [_comment(n) for n in stage.notes]
-        lines.append(f"name = {_s(stage.name)}")
-        lines.append(f"statuses = [{', '.join(_s(s) for s in stage.statuses)}]")
+            file.comment(f"--- Jira category: {CATEGORY_TITLE[title]} ---")
+        file.stage()
+        for note in stage.notes:
+            file.comment(note)
+        file.set("name", stage.name)
+        file.set("statuses", list(stage.statuses))
         if stage.wip_limit is not None:
-            lines.append(f"wip_limit = {stage.wip_limit}   # the board column's maximum")
-    lines += [
-        "",
-        "[[sources]]",
-        f"name = {_s(starter.source_name)}",
-        'kind = "jira"',
-        f"url = {_s(starter.url)}",
-        f"jql = {_s(starter.jql)}",
-        "# Credentials come from the environment (or .streamlit/secrets.toml), never this file:",
-        "#   Jira Cloud: JIRA_EMAIL (account e-mail) and JIRA_TOKEN (API token)",
-        "#   Jira Data Center: JIRA_TOKEN (personal access token)",
-        "",
-    ]
-    return "\n".join(lines)
+            file.set("wip_limit", stage.wip_limit, "the board column's maximum")
+    file.source()
+    file.set("name", starter.source_name)
+    file.set("kind", "jira")
+    file.set("url", starter.url)
+    file.set("jql", starter.jql)
+    file.comment(
+        "Credentials come from the environment (or .streamlit/secrets.toml), never this file:"
+    )
+    file.comment("  Jira Cloud: JIRA_EMAIL (account e-mail) and JIRA_TOKEN (API token)")
+    file.comment("  Jira Data Center: JIRA_TOKEN (personal access token)")
+    return file.text()
