@@ -29,7 +29,7 @@ DEFAULT_SEED = 0
 DEFAULT_WINDOW_DAYS = 90
 HORIZON_CAP_DAYS = 3650
 BLOCK_BYTES = 200 * 1024 * 1024
-MAX_BLOCK_DAYS = 64
+MAX_BLOCK_DAYS = 16
 ITEM_CONFIDENCE = 85
 BACKTEST_POINTS = 26
 BACKTEST_HORIZON_DAYS = 14
@@ -355,6 +355,10 @@ def backtest(
     points = backtest_points(as_of)
     facts = pd.DataFrame({"type": types_by_item.astype(str)})
     facts.index.name = "item_id"
+    # Sorted once here, every rebuilt past state below sorts already sorted rows.
+    events = events[events["event"].eq("status")].sort_values(
+        ["item_id", "changed_at", "seq"], kind="stable"
+    )
     memo: dict[pd.Timestamp, pd.Series] = {}
 
     def done_known_at(moment: pd.Timestamp) -> pd.Series:

@@ -33,10 +33,17 @@ def _latest_run_start(intervals: pd.DataFrame, member: np.ndarray) -> pd.Series:
 def done_times(intervals: pd.DataFrame, workflow: Workflow) -> pd.Series:
     """`done_at` of each item whose current position is >= done: the start of its latest run
     there. Index `item_id`; values UTC timestamps. Empty intervals -> an empty Series."""
-    pos = intervals["position"].to_numpy()
-    r = runs(intervals, pos >= workflow.done)
-    r = r[r["current"].to_numpy(dtype=bool)]
-    return r.set_index("item_id")["start"].astype("datetime64[ns, UTC]").rename("done_at")
+    # Plain array arithmetic, not `runs` (a groupby): the backtest calls this 27 times.
+    item = intervals["item_id"].to_numpy()
+    member = intervals["position"].to_numpy() >= workflow.done
+    new_item = np.r_[True, item[1:] != item[:-1]] if len(item) else np.zeros(0, dtype=bool)
+    run_begins = member & (new_item | ~np.r_[False, member[:-1]])
+    begin_row = np.maximum.accumulate(np.where(run_begins, np.arange(len(item)), 0))
+    last = intervals["current"].to_numpy(dtype=bool) & member
+    entered = intervals["entered"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    moments = pd.DatetimeIndex(entered[begin_row[last]]).tz_localize("UTC")
+    index = pd.Index(item[last], name="item_id")
+    return pd.Series(moments, index=index, name="done_at")
 
 
 def item_facts(
