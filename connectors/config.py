@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from connectors.kinds import source_kind
+from connectors.kinds import parse_source_settings
 from metrics.errors import ConfigError
 from metrics.schema import check_keys, get_str
 from metrics.workflow import Workflow, rework_types_from_table, workflow_from_table
@@ -62,9 +62,9 @@ def parse_sources(raw: Any, where: str = "sources") -> tuple[SourceConfig, ...]:
         kind_name = get_str(table, "kind", at)
         if any(s.name == name for s in sources):
             raise ConfigError(f"{at}.name = {name!r}: source names must be unique")
-        kind = source_kind(kind_name, at)
         own = {k: v for k, v in table.items() if k not in SOURCE_COMMON_KEYS}
-        sources.append(SourceConfig(name=name, kind=kind_name, settings=kind.parse(own, at)))
+        settings = parse_source_settings(kind_name, own, at)
+        sources.append(SourceConfig(name=name, kind=kind_name, settings=settings))
     return tuple(sources)
 
 

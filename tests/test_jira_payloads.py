@@ -11,9 +11,10 @@ import pytest
 
 from connectors.config import config_from_table
 from connectors.jira import KIND
-from connectors.jira.cursor import compose_jql, updated_clause, without_order_by
+from connectors.jira.cursor import updated_clause
 from connectors.jira.issues import BlockSignals, frames
-from connectors.jira.versions import projects_in_jql, release_time
+from connectors.jira.jql import compose_jql, projects_in_jql, without_order_by
+from connectors.jira.versions import release_time
 from metrics.errors import ConfigError
 from tests.fake_jira import FakeJira, world_from_flow
 from tests.fake_jira.flows import small_flow

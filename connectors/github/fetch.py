@@ -32,7 +32,12 @@ from connectors.github.deployments import (
     shipped_pulls,
 )
 from connectors.github.history import item_history, item_type, node_labels
-from connectors.github.queries import PAGE_QUERY, timeline_pages_query, timeline_types
+from connectors.github.queries import (
+    PAGE_QUERY,
+    board_project,
+    timeline_pages_query,
+    timeline_types,
+)
 from connectors.github.settings import GithubSettings
 from metrics.errors import FlowdeckError
 from metrics.frames import (
@@ -140,23 +145,6 @@ def _variables(settings: GithubSettings, pager: _Pager, kinds: tuple[list, list]
         "withReleases": pager.releases,
         "releasesAfter": pager.after.get("releases"),
     }
-
-
-def board_project(settings: GithubSettings, board: dict[str, Any] | None) -> dict[str, Any]:
-    """The board (Projects v2) of the source, checked to have its single-select Status field."""
-    project = (board or {}).get("projectV2")
-    if not project:
-        raise FlowdeckError(
-            f"{settings.repo}: project {settings.project} of '{settings.board_owner}' not found "
-            "(check `project` and `project_owner`, and that the token can read projects)"
-        )
-    field = project.get("field") or {}
-    if field.get("__typename") != "ProjectV2SingleSelectField":
-        raise FlowdeckError(
-            f"{settings.repo}: project {settings.project} ('{project.get('title')}') has no "
-            f"single-select field named '{settings.status_field}' (set `status_field`)"
-        )
-    return project
 
 
 def _repage_timelines(

@@ -7,6 +7,13 @@ Status field, deployments or releases), each with its own cursor, switched on an
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from metrics.errors import FlowdeckError
+
+if TYPE_CHECKING:
+    from connectors.github.settings import GithubSettings
+
 TIMELINE_NODE = """
   __typename
   ... on LabeledEvent { createdAt label { name } }
@@ -210,3 +217,20 @@ def timeline_types(status_from: str) -> tuple[list[str], list[str]]:
     if status_from == "state":
         pull += [t for t in PULL_EXTRA_TYPES if t not in pull]
     return issue, pull
+
+
+def board_project(settings: GithubSettings, board: dict[str, Any] | None) -> dict[str, Any]:
+    """The board (Projects v2) of the source, checked to have its single-select Status field."""
+    project = (board or {}).get("projectV2")
+    if not project:
+        raise FlowdeckError(
+            f"{settings.repo}: project {settings.project} of '{settings.board_owner}' not found "
+            "(check `project` and `project_owner`, and that the token can read projects)"
+        )
+    field = project.get("field") or {}
+    if field.get("__typename") != "ProjectV2SingleSelectField":
+        raise FlowdeckError(
+            f"{settings.repo}: project {settings.project} ('{project.get('title')}') has no "
+            f"single-select field named '{settings.status_field}' (set `status_field`)"
+        )
+    return project

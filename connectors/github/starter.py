@@ -11,9 +11,8 @@ from pathlib import Path
 from connectors.atomic_write import write_atomically
 from connectors.config import config_from_table
 from connectors.github.client import GithubClient, github_failures
-from connectors.github.fetch import board_project
 from connectors.github.history import NO_STATUS, REMOVED
-from connectors.github.queries import BOARD_QUERY
+from connectors.github.queries import BOARD_QUERY, board_project
 from connectors.github.settings import DEFAULT_API_URL, GithubSettings
 from connectors.starter_file import StarterFile
 from connectors.status_names import DISCARD, DONE, QUEUE, STARTED, first_match

@@ -12,16 +12,13 @@ object: `{"created": ..., "started": ...}`.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from connectors.jira.jql import compose_jql
 from metrics.errors import ConfigError
-
-_ORDER_BY = re.compile(r"\border\s+by\b.*$", re.IGNORECASE | re.DOTALL)
-
 
 #: A first sync reads issues in order of creation, which no update can change: every issue
 #: created before the last one read has been read (paging skips none), so that is a safe point.
@@ -107,18 +104,6 @@ def user_zone(name: str | None) -> ZoneInfo:
 def updated_clause(since: pd.Timestamp, zone: ZoneInfo, overlap_minutes: int) -> str:
     local = (since - pd.Timedelta(minutes=overlap_minutes)).tz_convert(zone).floor("min")
     return f'updated >= "{local.strftime("%Y/%m/%d %H:%M")}"'
-
-
-def without_order_by(jql: str) -> str:
-    return _ORDER_BY.sub("", jql).strip()
-
-
-def compose_jql(base: str, *clauses: str, order_by: str | None = "key ASC") -> str:
-    """`(base) AND clause...` in an order that updates during paging cannot change."""
-    parts = [f"({without_order_by(base)})" if without_order_by(base) else ""]
-    parts += [c for c in clauses if c]
-    jql = " AND ".join(p for p in parts if p)
-    return f"{jql} ORDER BY {order_by}" if order_by else jql
 
 
 def parse_jira_time(values) -> pd.Series:

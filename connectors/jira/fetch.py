@@ -24,7 +24,6 @@ from connectors.jira.changelog import BULK_LIMIT, complete_changelogs
 from connectors.jira.client import deployment_name, is_cloud
 from connectors.jira.cursor import (
     Resume,
-    compose_jql,
     format_cursor,
     parse_cursor,
     parse_jira_time,
@@ -33,12 +32,12 @@ from connectors.jira.cursor import (
     user_zone,
 )
 from connectors.jira.issues import BlockSignals, frames, item_id
+from connectors.jira.jql import compose_jql, projects_in_jql
 from connectors.jira.search import search_pages
 from connectors.jira.settings import JiraSettings
 from connectors.jira.versions import (
     deployments_frame,
     project_releases,
-    projects_in_jql,
     shipped_frame,
 )
 

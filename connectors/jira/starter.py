@@ -19,10 +19,9 @@ from jira import JIRA
 from connectors.jira.calls import JiraError, call
 from connectors.jira.changelog import rest_json
 from connectors.jira.client import deployment_name, is_cloud
-from connectors.jira.cursor import compose_jql
+from connectors.jira.jql import compose_jql, projects_in_jql
 from connectors.jira.search import search_pages
 from connectors.jira.settings import JiraSettings
-from connectors.jira.versions import projects_in_jql
 from connectors.starter_file import StarterFile
 from connectors.status_names import DISCARD, QUEUE
 

@@ -7,7 +7,6 @@ lead time that is never negative.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -21,21 +20,6 @@ from connectors.jira.client import is_cloud
 from connectors.jira.issues import item_id
 from connectors.jira.settings import JiraSettings
 from metrics.frames import conform_deployments, empty_deployments, empty_shipped
-
-_PROJECT_CLAUSE = re.compile(
-    r"\bproject\s*(?:=\s*(\"[^\"]+\"|'[^']+'|[\w-]+)|in\s*\(([^)]*)\))", re.IGNORECASE
-)
-
-
-def projects_in_jql(jql: str) -> set[str]:
-    """Project keys named by `project = X` / `project in (X, Y)` clauses of a query."""
-    keys: set[str] = set()
-    for single, many in _PROJECT_CLAUSE.findall(jql):
-        for part in [single] if single else many.split(","):
-            key = part.strip().strip("\"'").strip()
-            if key:
-                keys.add(key.upper())
-    return keys
 
 
 def deploy_id(project: str, version: Mapping[str, Any]) -> str:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
-from connectors.csv_files import write_csv
 from flowdeck.inputs import input_options, load_inputs, parse_day
 from metrics.errors import FlowdeckError, InputError
-from metrics.export_tables import export_tables
-from metrics.report import FlowReport, flow_report
+
+if TYPE_CHECKING:
+    from metrics.report import FlowReport
 
 
 def summary_lines(report: FlowReport) -> list[str]:
+    import pandas as pd  # here, not at the top: `flowdeck --help` must not load pandas
+
     values = dict(zip(report.summary["metric"], report.summary["value"], strict=True))
 
     def fmt(key: str, digits: int = 1) -> str:
@@ -48,6 +50,10 @@ def register(main: click.Group, init: click.Group) -> None:
     @click.option("--to", "last", metavar="YYYY-MM-DD", help="Last day of daily.csv/cfd.csv.")
     def export(out, first, last, **inputs):
         """Write the export's eight CSV files: items, daily, cfd, summary, pull_requests, ..."""
+        from connectors.csv_files import write_csv
+        from metrics.export_tables import export_tables
+        from metrics.report import flow_report
+
         first_day, last_day = parse_day(first, "--from"), parse_day(last, "--to")
         if first_day is not None and last_day is not None and first_day > last_day:
             raise InputError(f"--from {first} is after --to {last}")

@@ -36,16 +36,17 @@ def init_jira(
     """
     # Imported here so that `flowdeck --help` never loads the jira library.
     from connectors.config import config_from_table
-    from connectors.jira import KIND
     from connectors.jira.calls import printable
+    from connectors.jira.client import make_client
+    from connectors.jira.settings import parse
     from connectors.jira.starter import draft, render
     from connectors.secrets import load_secrets
 
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists; pass --force to overwrite it")
-    settings = KIND.parse({"url": url, "jql": jql}, "flowdeck init jira")
+    settings = parse({"url": url, "jql": jql}, "flowdeck init jira")
     secrets = load_secrets(out.resolve().parent)
-    client = KIND.make_client(settings, secrets)
+    client = make_client(settings, secrets)
     try:
         starter = draft(client, settings, board, source_name)
     finally:

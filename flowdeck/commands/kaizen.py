@@ -28,9 +28,12 @@ def limit_history(config, demo: bool, db: str | None):
         return store.wip_limit_changes()
 
 
-def register(main: click.Group, init: click.Group) -> None:
-    from metrics.kaizen import DEFAULT_KAIZEN_DAYS
+#: metrics.kaizen.DEFAULT_KAIZEN_DAYS, repeated so that building the CLI (`flowdeck --help`) does
+#: not import metrics.kaizen (pandas, scipy); tests/test_cli_imports.py checks the two agree.
+DEFAULT_KAIZEN_DAYS = 42
 
+
+def register(main: click.Group, init: click.Group) -> None:
     @main.command("kaizen")
     @click.option(
         "--change", "change", required=True, metavar="YYYY-MM-DD",

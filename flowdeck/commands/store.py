@@ -7,20 +7,20 @@ markup.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 from connectors.config import DEFAULT_CONFIG, Config, find_config_path, load_config
-from connectors.csv_files import parse_mapping
-from connectors.secrets import load_secrets, printable
-from connectors.store import open_store, resolve_db_path
-from connectors.sync import SourceResult, import_file, remember_configured_secrets, sync_sources
 from metrics.errors import ConfigError, FlowdeckError
+
+# The store, the sync loop (pandas) and rich are imported inside the commands: building the CLI
+# for `flowdeck --help` must stay fast.
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from connectors.sync import SourceResult
 
 KIND_LABELS = {"events": "event log", "stage_dates": "stage dates", "deployments": "deployments"}
 
@@ -55,6 +55,8 @@ class RichReporter:
     """A bar per source while it syncs, then its final line."""
 
     def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
         self.console = console
         self.bars = Progress(
             TextColumn("{task.description}", markup=False),
@@ -82,6 +84,8 @@ class RichReporter:
         return _TaskProgress(self.bars, task)
 
     def finish(self, result: SourceResult) -> None:
+        from rich.text import Text
+
         task = self._tasks.pop(result.name, None)
         if task is not None:
             self.bars.remove_task(task)
@@ -89,6 +93,8 @@ class RichReporter:
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     console = Console(highlight=False, soft_wrap=True)
     if not console.is_terminal:
         # Piped or captured output: rich's 80 columns would fold the status table.
@@ -105,6 +111,9 @@ def _console() -> Console:
 @click.option("--db", metavar="PATH", help="Store file (default: .flowdeck/flowdeck.db).")
 def sync_command(names: tuple[str, ...], full: bool, config_path: str | None, db: str | None):
     """Fetch the [[sources]] of the workflow file into the store."""
+    from connectors.store import resolve_db_path
+    from connectors.sync import sync_sources
+
     config = require_config(config_path)
     path = resolve_db_path(config, db)
     console = _console()
@@ -132,6 +141,12 @@ def import_command(
     file: Path, source: str, config_path: str | None, db: str | None, mapping: str | None
 ) -> None:
     """Load an event-log, stage-date or deployments CSV into the store."""
+    from rich.text import Text
+
+    from connectors.csv_files import parse_mapping
+    from connectors.store import resolve_db_path
+    from connectors.sync import import_file
+
     config = find_config(config_path)
     path = resolve_db_path(config, db)
     kind, result = import_file(
@@ -143,6 +158,8 @@ def import_command(
 
 
 def _when(value: object) -> str:
+    import pandas as pd
+
     if value is None or pd.isna(value):
         return "never"
     return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
@@ -153,6 +170,13 @@ def _when(value: object) -> str:
 @click.option("--db", metavar="PATH", help="Store file (default: .flowdeck/flowdeck.db).")
 def status_command(config_path: str | None, db: str | None) -> None:
     """List the sources in the store: last sync, result, counts and the last error."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from connectors.secrets import load_secrets, printable
+    from connectors.store import open_store, resolve_db_path
+    from connectors.sync import remember_configured_secrets
+
     config = find_config(config_path)
     if config is not None:
         remember_configured_secrets(config, load_secrets(config.directory))

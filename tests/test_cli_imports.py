@@ -1,0 +1,125 @@
+"""What the `flowdeck` command loads: `--help`, `--version` and `init` must not import pandas,
+plotly or streamlit, and a workflow file that names GitHub and Jira sources imports only their
+settings modules, not PyGithub or jira, for a command that merely reads it.
+
+Each command runs in a fresh interpreter (the test process has imported everything already) that
+reports its `sys.modules` after the command returned.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fake_github import TOKEN, FakeGithub, FakeProject, FakeRepo
+from tests.fake_github.harness import need_schema
+from tests.fake_jira import FakeJira, world_from_flow
+from tests.fake_jira.flows import small_flow
+
+REPO = Path(__file__).resolve().parents[1]
+HEAVY = {"pandas", "numpy", "plotly", "streamlit", "scipy", "pyarrow"}
+PROBE = """
+import json, sys
+from flowdeck.cli import main
+code = main(sys.argv[2:])
+with open(sys.argv[1], "w") as out:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, out)
+"""
+
+
+def loaded(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> set[str]:
+    """The modules a fresh interpreter holds after running `flowdeck ARGS`."""
+    report = tmp_path / "modules.json"
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, str(report), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(report.read_text())
+    assert result["code"] == 0, run.stderr
+    return set(result["modules"])
+
+
+def roots(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDECK_")}
+    env["PYTHONPATH"] = str(REPO)
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["init", "--help"]])
+def test_help_and_version_load_no_heavy_library(tmp_path, args):
+    modules = loaded(tmp_path, *args, env=clean_env())
+    assert not roots(modules) & (HEAVY | {"github", "jira", "rich"}), sorted(roots(modules) & HEAVY)
+    assert "flowdeck.commands.export" in modules  # the probe did build the whole CLI
+
+
+def test_init_github_loads_pygithub_but_no_pandas(tmp_path):
+    need_schema()
+    with FakeGithub() as fake:
+        repo = fake.add_repo(FakeRepo(owner="acme", name="web"))
+        repo.project = FakeProject(number=3, owner="acme", title="Board",
+                                   options=["Todo", "Doing", "Done"])  # fmt: skip
+        modules = loaded(
+            tmp_path, "init", "github", "--repo", "acme/web", "--project", "3",
+            "--api-url", fake.url, env=clean_env(GITHUB_TOKEN=TOKEN),
+        )  # fmt: skip
+    assert (tmp_path / "flowdeck.toml").is_file()
+    assert "github" in roots(modules)
+    assert not roots(modules) & (HEAVY | {"jira"}), sorted(roots(modules) & (HEAVY | {"jira"}))
+
+
+def test_init_jira_loads_jira_but_no_pandas(tmp_path):
+    with FakeJira(world_from_flow(small_flow()), mode="cloud") as fake:
+        modules = loaded(
+            tmp_path, "init", "jira", "--url", fake.url, "--jql", "project = ABC",
+            env=clean_env(**fake.secrets),
+        )  # fmt: skip
+    assert (tmp_path / "flowdeck.toml").is_file()
+    assert "jira" in roots(modules)
+    assert not roots(modules) & (HEAVY | {"github"}), sorted(roots(modules) & (HEAVY | {"github"}))
+
+
+def test_a_workflow_file_imports_only_the_settings_of_its_kinds(tmp_path):
+    """`status` reads the workflow file and the store, and connects to nothing."""
+    from connectors.demo import DEMO_WORKFLOW_TOML
+
+    (tmp_path / "flowdeck.toml").write_text(
+        DEMO_WORKFLOW_TOML
+        + '\n[[sources]]\nname = "web"\nkind = "github"\nrepo = "acme/web"\n'
+        + '\n[[sources]]\nname = "abc"\nkind = "jira"\nurl = "https://acme.atlassian.net"\n'
+        + 'jql = "project = ABC"\n',
+        encoding="utf-8",
+    )
+    from connectors.store import open_store
+
+    open_store(tmp_path / "s.db").close()
+    modules = loaded(tmp_path, "status", "--db", str(tmp_path / "s.db"), env=clean_env())
+    assert {"connectors.github.settings", "connectors.jira.settings"} <= modules
+    kinds = {m for m in modules if m.startswith(("connectors.github", "connectors.jira"))}
+    assert kinds == {
+        "connectors.github", "connectors.github.settings",
+        "connectors.jira", "connectors.jira.settings",
+    }  # fmt: skip
+    assert not roots(modules) & {"github", "jira", "plotly", "streamlit"}
+
+
+def test_the_kaizen_default_the_cli_shows_is_the_metrics_default():
+    from flowdeck.commands.kaizen import DEFAULT_KAIZEN_DAYS as shown
+    from metrics.kaizen import DEFAULT_KAIZEN_DAYS
+
+    assert shown == DEFAULT_KAIZEN_DAYS
