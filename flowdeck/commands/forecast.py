@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from flowdeck.inputs import input_options, load_inputs, parse_day
 from metrics.errors import FlowdeckError, InputError
@@ -39,16 +38,19 @@ def whole_number(value: str | int | None, flag: str, minimum: int) -> int | None
 
 
 def _day_text(day) -> str:
+    import pandas as pd
+
     return "beyond" if pd.isna(day) else f"{day:%Y-%m-%d}"
 
 
-def register(main: click.Group, init: click.Group) -> None:
-    from metrics.forecast import (
-        DEFAULT_SEED,
-        DEFAULT_TRIALS,
-        DEFAULT_WINDOW_DAYS,
-    )
+# metrics.forecast's defaults, repeated so that building the CLI (`flowdeck --help`) does not
+# import metrics.forecast (pandas); tests/test_cli_imports.py checks that they agree.
+DEFAULT_SEED = 0
+DEFAULT_TRIALS = 10_000
+DEFAULT_WINDOW_DAYS = 90
 
+
+def register(main: click.Group, init: click.Group) -> None:
     @main.command("forecast")
     @input_options
     @click.option(
@@ -114,6 +116,8 @@ def register(main: click.Group, init: click.Group) -> None:
     def forecast(how_many_by, when, features, backtest, window_days, types, trials, seed,
                  csv_path, **inputs):  # fmt: skip
         """Forecast how many items by a date, when N will be done, and features in order."""
+        import pandas as pd
+
         from connectors.csv_files import read_features_csv, write_csv
         from metrics import forecast as fc
         from metrics.days import local_day
