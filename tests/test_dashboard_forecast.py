@@ -122,3 +122,46 @@ def test_forecast_page_on_an_empty_store_says_what_to_do():
     at = run_page(PAGE)
     assert not at.error and not at.get("plotly_chart")
     assert any("nothing to forecast from" in i.value for i in at.info)
+
+
+def test_page_and_command_line_agree_on_the_real_boards(real_set, tmp_path, monkeypatch, capsys):
+    """The same board, as-of day and settings on the page (store) and in `flowdeck forecast`
+    (CSV files): the same answers and the same backtest."""
+    import shutil
+
+    from flowdeck.cli import main
+
+    last = {"jira-cloud-prj": "2020-08-26", "asos-search-board": "2026-08-19"}[real_set.name]
+    day = pd.Timestamp(last)
+    by = day + pd.Timedelta(days=28)
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(real_set / "flowdeck.toml", tmp_path / "flowdeck.toml")
+    assert main(["import", str(real_set / "events.csv"), "--source", "real"]) == 0
+    common = ["forecast", "--events", str(real_set / "events.csv"), "--as-of", last]
+    common += ["--trials", "1000", "--seed", "2", "--window-days", "56"]
+    assert main([*common, "--how-many-by", f"{by:%Y-%m-%d}", "--when", "50", "--csv", "a.csv"]) == 0
+    assert main([*common, "--backtest", "--csv", "b.csv"]) == 0
+    out = capsys.readouterr().out
+    answers = pd.read_csv("a.csv", dtype=str, keep_default_na=False)
+    values = {(q, int(c)): v for q, c, v in answers.itertuples(index=False)}
+
+    monkeypatch.setenv("FLOWDECK_CONFIG", str(tmp_path / "flowdeck.toml"))
+    monkeypatch.setenv("FLOWDECK_DB", str(tmp_path / ".flowdeck" / "flowdeck.db"))
+    monkeypatch.delenv("FLOWDECK_SYNC_EVERY", raising=False)
+    at = run_page(PAGE)
+    at.date_input(key="forecast_as_of").set_value(day.date())
+    at.number_input(key="forecast_window").set_value(56)
+    at.selectbox(key="forecast_trials").set_value(1_000)
+    at.number_input(key="forecast_seed").set_value(2)
+    at.date_input(key="forecast_by").set_value(by.date())
+    at.number_input(key="forecast_when").set_value(50)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    for c in fc.CONFIDENCES:
+        assert (
+            metric(at, f"{c}% chance of") == f"{values[(f'how_many_by:{by:%Y-%m-%d}', c)]} or more"
+        )
+        date = pd.Timestamp(values[("when:50", c)])
+        assert metric(at, f"{c}% chance by") == f"{date:%d %b %Y}"
+    sentence = next(t for t in texts(at) if "forecasts came true" in t).strip("*")
+    assert sentence in out
