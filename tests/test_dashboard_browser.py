@@ -32,6 +32,7 @@ from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data, demo_wip_li
 from connectors.store import open_store
 from dashboard.board import board_columns
 from dashboard.filters import Filters
+from dashboard.sync_runner import SyncRunner
 from metrics import forecast as fc
 from metrics.days import end_of_day, local_day
 from metrics.report import flow_report
@@ -50,7 +51,7 @@ RENDER_TIMEOUT = 90_000  # ms, for one Playwright wait (a render, a click, a nav
 SYNC_TIMEOUT = 180_000  # ms, for "Sync now" to finish and the page to show its result
 expect.set_options(timeout=RENDER_TIMEOUT)  # its own default is 5 s
 PAGES = {"Board": "board", "Flow": "flow", "Cycle time": "cycle_time", "Delivery": "delivery",
-         "Data": "data", "Forecast": "forecast"}  # fmt: skip
+         "Data": "data", "Forecast": "forecast", "WIP limits": "limits"}  # fmt: skip
 LOCAL_HOSTS = {"127.0.0.1"}
 
 
@@ -401,3 +402,54 @@ def test_forecast_page_answers_a_question(servers, page, shots):
     expect(page.get_by_text("forecasts came true").first).to_be_visible()
     assert not page.locator('[data-testid="stException"]').count()
     screenshot(page, shots, "forecast")
+
+
+def test_a_lead_lowers_a_limit_through_the_page(servers, page, shots):
+    """The WIP limits page's form: the workflow file gets the new limit (one line changed), the
+    history shows the change with its why, and the Flow page's WIP chart marks it."""
+    team, config_path, db = servers["team"], servers["config"], servers["db"]
+    team.wait_healthy()
+    with open_store(db, create=True) as store:
+        empty = store.read_flow_data().events.empty
+    if empty:  # this test on its own: fill the store as "Sync now" would
+        assert SyncRunner(config_path, db).run().ok
+    before = config_path.read_text(encoding="utf-8")
+    page.goto(team.url + "/")
+    wait_rendered(page, plots=True)
+    open_page(page, team, "WIP limits", plots=False)
+    expect(page.locator("h1", has_text="WIP limits").first).to_be_visible()
+    stage = page.locator('[data-testid="stSelectbox"]', has_text="Stage")
+    stage.locator("input").click()
+    page.keyboard.type("Review")
+    page.keyboard.press("Enter")
+    page.get_by_label("New limit (a number, or none)").fill("3")
+    page.get_by_label("Who").fill("Ana")
+    why = "we expect review waits to halve"
+    page.locator('[data-testid="stTextArea"] textarea').fill(why)
+    page.get_by_role("button", name="Change the limit").click()
+    # Streamlit's markdown draws "->" as an arrow.
+    expect(page.get_by_text(re.compile("Review's WIP limit: 4 (->|→) 3")).first).to_be_visible()
+    wait_rendered(page)
+
+    after = config_path.read_text(encoding="utf-8")
+    assert after == before.replace(
+        'statuses = ["Code Review", "In Review"]\nwip_limit = 4',
+        'statuses = ["Code Review", "In Review"]\nwip_limit = 3',
+    )
+    with open_store(db, create=False) as store:
+        changes = store.wip_limit_changes()
+    assert changes[["stage", "old_limit", "new_limit", "who", "why"]].values.tolist()[-1] == [
+        "Review",
+        4,
+        3,
+        "Ana",
+        why,
+    ]
+    latest = page.get_by_text("Latest change").first
+    expect(latest).to_contain_text("Review 4 → 3 by Ana")
+    expect(latest).to_contain_text(why)
+    screenshot(page, shots, "limits")
+
+    open_page(page, team, "Flow")
+    marker = page.locator('[data-testid="stPlotlyChart"] text', has_text=why)
+    expect(marker.first).to_be_attached()

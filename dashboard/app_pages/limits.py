@@ -121,6 +121,12 @@ if changes is not None and len(changes):
         old_limit=changes["old_limit"].map(lambda v: shown(None if pd.isna(v) else int(v))),
         new_limit=changes["new_limit"].map(lambda v: shown(None if pd.isna(v) else int(v))),
     )[["changed_at", "stage", "old_limit", "new_limit", "who", "why"]].iloc[::-1]
+    latest = history.iloc[0]
+    st.markdown(
+        f"Latest change, {latest['changed_at']:%d %b %Y %H:%M}: **{md(latest['stage'])}** "
+        f"{md(latest['old_limit'])} → {md(latest['new_limit'])} by {md(latest['who'])}: "
+        f"“{md(latest['why'])}”"
+    )
     table(history, "wip_limit_changes", key="limits_history")
     st.caption(f"Newest first; times in {md(workflow.timezone)}.")
 else:
