@@ -40,6 +40,7 @@ import pandas as pd
 
 from connectors.secrets import printable
 from connectors.store_schema import MIGRATIONS, SCHEMA_VERSION, migrate, rollback, run_script
+from metrics.days import as_utc
 from metrics.errors import FlowdeckError, InputError
 from metrics.frames import (
     EVENT_KINDS,
@@ -565,12 +566,11 @@ def _wip_changes_frame(rows: list) -> pd.DataFrame:
 
 def _timestamp_ns(value: Any) -> int:
     try:
-        stamp = pd.Timestamp(value)
+        stamp = as_utc(value)
     except (ValueError, TypeError):
         raise InputError(f"{value!r} is not a date-time") from None
     if stamp is pd.NaT:
         raise InputError("a date-time is missing")
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return stamp.as_unit("ns").value
 
 

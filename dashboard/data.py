@@ -207,7 +207,7 @@ def _today(setup: Setup) -> dt.date:
             tz = load_config(setup.config_path).workflow.timezone
         except FlowdeckError:
             tz = "UTC"
-    return pd.Timestamp.now(tz=tz).date()
+    return local_day(pd.Timestamp.now(tz="UTC"), tz).date()
 
 
 def load(setup: Setup) -> tuple[Loaded | None, str | None]:

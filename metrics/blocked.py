@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.days import ONE_NS, local_days
-from metrics.intervals import epoch_ns, item_time_order, utc_ns
+from metrics.days import ONE_NS, local_days, utc_ns
+from metrics.intervals import epoch_ns, item_time_order
 
 
 def blocked_spells(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:

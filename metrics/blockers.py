@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.blocked import blocked_spells, merge_day_ranges, spell_day_ranges
-from metrics.days import local_day, local_days
+from metrics.days import local_day, local_days, naive_utc
 from metrics.workflow import Workflow
 
 #: The reason shown when the source gave none.
@@ -49,8 +49,8 @@ def blocked_item_days(
     pos = intervals["position"].to_numpy()
     progress = intervals[(pos >= workflow.start) & (pos < workflow.done)]
     both = spells.merge(progress[["item_id", "position", "entered", "left"]], on="item_id")
-    start = np.maximum(_naive_utc(both["start"]), _naive_utc(both["entered"]))
-    end = np.minimum(_naive_utc(both["end"]), _naive_utc(both["left"]))
+    start = np.maximum(naive_utc(both["start"]), naive_utc(both["entered"]))
+    end = np.minimum(naive_utc(both["end"]), naive_utc(both["left"]))
     overlap = pd.DataFrame(
         {
             # One key per (item, stage, reason) so merging day ranges keeps them apart.
@@ -86,11 +86,6 @@ def blocked_item_days(
             "day": first + offset.astype("timedelta64[D]"),
         }
     )
-
-
-def _naive_utc(times: pd.Series) -> np.ndarray:
-    """UTC times as naive datetime64[ns] (numpy's max/min on tz-aware values makes objects)."""
-    return times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
 
 
 def blocked_share(facts: pd.DataFrame) -> pd.DataFrame:

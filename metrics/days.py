@@ -1,4 +1,5 @@
-"""Local calendar days: every daily metric counts days in the workflow's time zone."""
+"""Time helpers shared by metrics, connectors and the dashboard: UTC instants, and local calendar
+days (every daily metric counts days in the workflow's time zone)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,23 @@ import numpy as np
 import pandas as pd
 
 ONE_NS = pd.Timedelta(1, "ns")
+
+
+def as_utc(value: str | dt.datetime | pd.Timestamp) -> pd.Timestamp:
+    """A time as an aware UTC timestamp; one without an offset is read as UTC. Raises
+    ValueError/TypeError for what is not a time (callers say where it came from)."""
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def utc_ns(moment: pd.Timestamp) -> np.datetime64:
+    """A timestamp as a naive UTC numpy datetime64[ns] (for array arithmetic)."""
+    return pd.Timestamp(moment).tz_convert("UTC").tz_localize(None).as_unit("ns").to_datetime64()
+
+
+def naive_utc(times: pd.Series) -> np.ndarray:
+    """UTC times as naive datetime64[ns] (numpy's max/min on tz-aware values makes objects)."""
+    return times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
 
 
 def local_days(times: pd.Series, timezone: str) -> pd.Series:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from metrics.days import utc_ns
 from metrics.workflow import Workflow, normalize_status
 
 INTERVAL_COLUMNS = ["item_id", "position", "entered", "left", "current"]
@@ -100,11 +101,6 @@ def stage_intervals(events: pd.DataFrame, workflow: Workflow, as_of: pd.Timestam
             "current": last_of_item,
         }
     )
-
-
-def utc_ns(moment: pd.Timestamp) -> np.datetime64:
-    """A timestamp as a naive UTC numpy datetime64[ns] (for array arithmetic)."""
-    return pd.Timestamp(moment).tz_convert("UTC").tz_localize(None).as_unit("ns").to_datetime64()
 
 
 def epoch_ns(times: pd.Series) -> np.ndarray:

@@ -39,6 +39,7 @@ from connectors.github.queries import (
     timeline_types,
 )
 from connectors.github.settings import GithubSettings
+from metrics.days import as_utc
 from metrics.errors import FlowdeckError
 from metrics.frames import (
     conform_deployments,
@@ -54,11 +55,6 @@ TIMELINE_BATCH = 50
 """Items whose next timeline page is read in one request."""
 
 
-def _utc(value: str) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def _iso(stamp: pd.Timestamp) -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -68,7 +64,7 @@ def parse_cursor(since: str | None) -> pd.Timestamp | None:
     if not since:
         return None
     try:
-        return _utc(since)
+        return as_utc(since)
     except (ValueError, TypeError):
         raise FlowdeckError(
             f"stored GitHub cursor {since!r} is not an ISO 8601 time; run a full sync"
@@ -98,8 +94,8 @@ class _Pager:
         return self.issues or self.pulls or self.deployments or self.releases
 
     def seen(self, updated_at: str) -> None:
-        if self.max_seen is None or _utc(updated_at) > _utc(self.max_seen):
-            self.max_seen = _iso(_utc(updated_at))
+        if self.max_seen is None or as_utc(updated_at) > as_utc(self.max_seen):
+            self.max_seen = _iso(as_utc(updated_at))
 
     def cursor(self) -> str | None:
         """Everything updated before this time has been read (the closed range re-reads it).
@@ -118,7 +114,7 @@ class _Pager:
             return self.max_seen
         if None in marks:
             return self.since
-        return _iso(min(_utc(m) for m in [*marks, self.started] if m is not None))
+        return _iso(min(as_utc(m) for m in [*marks, self.started] if m is not None))
 
 
 def _variables(settings: GithubSettings, pager: _Pager, kinds: tuple[list, list]) -> dict:
@@ -174,8 +170,8 @@ def _held_back(cursor: str | None, held: list[tuple[dict[str, Any], bool]]) -> s
     """The cursor, moved back to the oldest item not yet yielded."""
     if cursor is None or not held:
         return cursor
-    oldest = min(_utc(node["updatedAt"]) for node, _ in held)
-    return cursor if _utc(cursor) <= oldest else _iso(oldest)
+    oldest = min(as_utc(node["updatedAt"]) for node, _ in held)
+    return cursor if as_utc(cursor) <= oldest else _iso(oldest)
 
 
 def _frames(
@@ -206,7 +202,7 @@ def _frames(
                 "lines_changed": lines,
             }
         )
-        ordered = sorted(history.events, key=lambda e: _utc(e[0]))
+        ordered = sorted(history.events, key=lambda e: as_utc(e[0]))
         for seq, (at, event, status) in enumerate(ordered):
             events.append(
                 {"item_id": item_id, "changed_at": at, "event": event, "status": status, "seq": seq}
@@ -291,20 +287,20 @@ def fetch(
                 for node in page["nodes"]:
                     nodes.append((node, False))
                     pager.seen(node["updatedAt"])
-                    pager.issue_mark = _iso(_utc(node["updatedAt"]))
+                    pager.issue_mark = _iso(as_utc(node["updatedAt"]))
                 pager.after["issues"] = page["pageInfo"]["endCursor"]
                 pager.issues = page["pageInfo"]["hasNextPage"]
             if pager.pulls:
                 page = repository["pullRequests"]
                 older = False
                 for node in page["nodes"]:
-                    if since_ts is not None and _utc(node["updatedAt"]) < since_ts:
+                    if since_ts is not None and as_utc(node["updatedAt"]) < since_ts:
                         older = True
                         break
                     nodes.append((node, True))
                     pager.seen(node["updatedAt"])
                     if pager.pulls_ascending:
-                        pager.pull_mark = _iso(_utc(node["updatedAt"]))
+                        pager.pull_mark = _iso(as_utc(node["updatedAt"]))
                 pager.after["pulls"] = page["pageInfo"]["endCursor"]
                 pager.pulls = page["pageInfo"]["hasNextPage"] and not older
             deployments_done = False
@@ -318,7 +314,7 @@ def fetch(
                 deployments += reader(page["nodes"], settings, quality)
                 oldest = page["nodes"][-1]["createdAt"] if page["nodes"] else None
                 more = page["pageInfo"]["hasNextPage"]
-                if since_ts is not None and oldest is not None and _utc(oldest) < since_ts:
+                if since_ts is not None and oldest is not None and as_utc(oldest) < since_ts:
                     more = False
                 pager.after[part] = page["pageInfo"]["endCursor"]
                 setattr(pager, part, more)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from connectors.jira.jql import compose_jql
+from metrics.days import as_utc
 from metrics.errors import ConfigError
 
 #: A first sync reads issues in order of creation, which no update can change: every issue
@@ -47,16 +48,11 @@ def parse_resume(since: str | None) -> Resume | None:
         return None
     try:
         raw = json.loads(since)
-        return Resume(started=_utc(raw["started"]), created=_utc(raw["created"]))
+        return Resume(started=as_utc(raw["started"]), created=as_utc(raw["created"]))
     except (ValueError, KeyError, TypeError):
         raise ConfigError(
             f"jira: stored cursor {since!r} is not a resume point; run `flowdeck sync --full`"
         ) from None
-
-
-def _utc(text: str) -> pd.Timestamp:
-    stamp = pd.Timestamp(text)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def search_jql(
@@ -84,10 +80,9 @@ def parse_cursor(since: str | None) -> pd.Timestamp | None:
     if since is None or not since.strip():
         return None
     try:
-        stamp = pd.Timestamp(since)
+        return as_utc(since)
     except ValueError:
         raise ConfigError(f"jira: stored cursor {since!r} is not an ISO 8601 time") from None
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def format_cursor(stamp: pd.Timestamp) -> str:
