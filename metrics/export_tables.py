@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.days import local_days
+from metrics.intervals import epoch_ns
 from metrics.report import FlowReport
 from metrics.workflow import Workflow
 
@@ -28,7 +29,28 @@ EXPORT_FILES = (
 
 
 def utc_text(times: pd.Series) -> pd.Series:
-    return times.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+    """UTC timestamps -> `2024-03-01T09:00:00Z` texts ("" for NaT), same index."""
+    # strftime formats each timestamp on its own; here each distinct day and each distinct
+    # second of the day is formatted once and the texts are joined (a third of the time).
+    ns = times.to_numpy(dtype="datetime64[ns]").view("int64")
+    out = np.full(len(ns), "", dtype=object)
+    valid = ns != np.iinfo("int64").min
+    if valid.any():
+        days, second = np.divmod(ns[valid] // 10**9, 86_400)
+        day_values, day_of = np.unique(days, return_inverse=True)
+        day_texts = np.datetime_as_string(day_values.astype("datetime64[D]")).astype(object)
+        second_values, second_of = np.unique(second, return_inverse=True)
+        clock = [f"T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}Z" for s in second_values]
+        out[valid] = day_texts[day_of] + np.array(clock, dtype=object)[second_of]
+    return pd.Series(out, index=times.index, name=times.name)
+
+
+def day_texts(days: pd.Series) -> pd.Series:
+    """Naive days (midnight) -> `YYYY-MM-DD` texts ("" for NaT), each distinct day formatted
+    once. Same index."""
+    codes, uniques = pd.factorize(days)
+    texts = np.append(np.asarray(uniques.strftime("%Y-%m-%d"), dtype=object), "")
+    return pd.Series(texts[codes], index=days.index, name=days.name)
 
 
 def _dated(frame: pd.DataFrame) -> pd.DataFrame:
@@ -43,7 +65,7 @@ def items_table(report: FlowReport) -> pd.DataFrame:
         started_at=utc_text(facts["started_at"]),
         done_at=utc_text(facts["done_at"]),
         blocked_now=facts["blocked_now"].map({True: "yes", False: "no"}),
-        likely_done_by_85=facts["likely_done_by_85"].dt.strftime("%Y-%m-%d").fillna(""),
+        likely_done_by_85=day_texts(facts["likely_done_by_85"]),
     )
     return out[ITEMS_COLUMNS]
 
@@ -53,15 +75,21 @@ def actionable_agile_table(report: FlowReport, workflow: Workflow) -> pd.DataFra
     empty for stages it never reached and for stages beyond where it is now (moved back)."""
     facts = report.items
     iv = report.intervals[report.intervals["position"] >= 0]
-    current = facts["position"].astype("float64")
-    iv = iv[iv["position"].to_numpy() <= current.reindex(iv["item_id"]).fillna(np.inf).to_numpy()]
-    last_entry = iv.groupby(["item_id", "position"])["entered"].max().reset_index()
-    last_entry["day"] = local_days(last_entry["entered"], workflow.timezone).dt.strftime("%Y-%m-%d")
-    dates = (
-        last_entry.pivot(index="item_id", columns="position", values="day")
-        .reindex(index=facts.index, columns=range(len(workflow.stages)))
-        .fillna("")
-    )
+    n_stages = len(workflow.stages)
+    # The latest entry per (item, stage) on a grid of int64 nanoseconds, items by position.
+    row = facts.index.get_indexer(iv["item_id"])
+    position = iv["position"].to_numpy()
+    # One more slot: an interval of an item without facts (row -1) is never kept.
+    current = np.append(facts["position"].astype("float64").fillna(np.inf).to_numpy(), np.inf)
+    keep = (row >= 0) & (position <= current[row])
+    empty = np.iinfo("int64").min
+    grid = np.full((len(facts), n_stages), empty, dtype="int64")
+    np.maximum.at(grid, (row[keep], position[keep]), epoch_ns(iv["entered"])[keep])
+    filled = grid != empty
+    entered = pd.Series(pd.to_datetime(grid[filled], utc=True))
+    texts = np.full(grid.shape, "", dtype=object)
+    texts[filled] = day_texts(local_days(entered, workflow.timezone)).to_numpy()
+    dates = pd.DataFrame(texts, index=facts.index)
     dates.columns = workflow.stage_names
     out = pd.DataFrame({"ID": facts.index, "Link": facts["url"], "Name": facts["title"]})
     out = pd.concat([out.reset_index(drop=True), dates.reset_index(drop=True)], axis=1)
