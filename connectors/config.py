@@ -16,7 +16,8 @@ from metrics.errors import ConfigError
 from metrics.schema import check_keys, get_str
 from metrics.workflow import Workflow, rework_types_from_table, workflow_from_table
 
-TOP_KEYS = ("workflow", "delivery", "sources")
+TOP_KEYS = ("workflow", "delivery", "sources", "dashboard")
+DASHBOARD_KEYS = ("allowed_hosts",)
 #: The workflow file every command looks for in the working directory when none is named.
 DEFAULT_CONFIG = "flowdeck.toml"
 SOURCE_COMMON_KEYS = ("name", "kind")
@@ -35,6 +36,8 @@ class Config:
     workflow: Workflow
     sources: tuple[SourceConfig, ...] = ()
     path: Path | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    """`[dashboard] allowed_hosts`: more host names `flowdeck dashboard` answers to."""
 
     @property
     def directory(self) -> Path:
@@ -77,7 +80,21 @@ def config_from_table(data: Mapping[str, Any], path: Path | None = None) -> Conf
     rework = rework_types_from_table(data.get("delivery"), f"{where}: delivery")
     workflow = replace(workflow, rework_types=rework)
     sources = parse_sources(data.get("sources"), f"{where}: sources")
-    return Config(workflow=workflow, sources=sources, path=path)
+    allowed_hosts = parse_dashboard(data.get("dashboard"), f"{where}: dashboard")
+    return Config(workflow=workflow, sources=sources, path=path, allowed_hosts=allowed_hosts)
+
+
+def parse_dashboard(raw: Any, where: str) -> tuple[str, ...]:
+    """The `[dashboard]` table: only `allowed_hosts`, a list of host names."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: expected a [dashboard] table")
+    check_keys(raw, DASHBOARD_KEYS, where)
+    hosts = raw.get("allowed_hosts", [])
+    if not isinstance(hosts, list) or not all(isinstance(h, str) and h.strip() for h in hosts):
+        raise ConfigError(f"{where}.allowed_hosts: expected a list of host names, got {hosts!r}")
+    return tuple(h.strip() for h in hosts)
 
 
 def find_config_path(path: str | Path | None) -> Path | None:

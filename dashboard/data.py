@@ -38,6 +38,7 @@ from metrics.workflow import Workflow
 
 CONFIG_ENV_VAR = "FLOWDECK_CONFIG"
 SYNC_EVERY_ENV_VAR = "FLOWDECK_SYNC_EVERY"
+READ_ONLY_ENV_VAR = "FLOWDECK_READ_ONLY"
 DEFAULT_RANGE_DAYS = 90
 _LAST_GOOD = "_flowdeck_last_good"
 
@@ -49,6 +50,9 @@ class Setup:
     config_path: Path | None
     db_path: Path
     sync_every: float | None = None
+    read_only: bool = False
+    """Served beyond this machine (`--host` not loopback): no Sync now button, since anyone on
+    the network could press it. WIP-limit edits follow `dashboard.editing` (password or off)."""
 
     @property
     def demo(self) -> bool:
@@ -84,7 +88,8 @@ def setup_from_env(environ: os._Environ | dict | None = None) -> Setup:
             f"there is a store at {db_path} but no workflow file to read it with: "
             f"start with `flowdeck dashboard --config {DEFAULT_CONFIG}`"
         )
-    return Setup(config_path=config_path, db_path=db_path, sync_every=every)
+    read_only = env.get(READ_ONLY_ENV_VAR, "").strip() not in ("", "0")
+    return Setup(config_path=config_path, db_path=db_path, sync_every=every, read_only=read_only)
 
 
 @dataclass(frozen=True)

@@ -453,7 +453,7 @@ def test_streamlit_is_started_private_and_quiet():
 
     cmd = streamlit_command("127.0.0.1", 8600)
     options = dict(zip(cmd[5::2], cmd[6::2], strict=True))
-    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py")
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/server.py")
     assert options["--browser.gatherUsageStats"] == "false"
     assert options["--server.headless"] == "true"
     assert options["--server.address"] == "127.0.0.1" and options["--server.port"] == "8600"

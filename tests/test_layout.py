@@ -106,3 +106,11 @@ def test_commands_named_in_docs_and_messages_exist():
         text = path.read_text(encoding="utf-8")
         for word in re.findall(r"\bflowdeck (?:--debug )?([a-z][a-z-]+)\b", text):
             assert word in cli.commands or word in prose, f"{path.name}: `flowdeck {word}`"
+
+
+def test_every_dashboard_key_is_documented():
+    from connectors.config import DASHBOARD_KEYS
+
+    doc = (ROOT / "docs" / "dashboard.md").read_text(encoding="utf-8")
+    for key in ("[dashboard]", *DASHBOARD_KEYS):
+        assert f"`{key}`" in doc, f"docs/dashboard.md does not document `{key}`"

@@ -73,6 +73,14 @@ def sync_controls(loaded) -> None:
             "`flowdeck import FILE --source NAME`."
         )
         return
+    if setup.read_only:
+        every = f" It syncs every {setup.sync_every:g} minutes." if setup.sync_every else ""
+        st.info(
+            "This dashboard is shared on the network, so it is read-only: no Sync now here "
+            f"(run `flowdeck sync` on the server).{every}"
+        )
+        show_outcome(runner)
+        return
     names = [s.name for s in config.sources]
     cols = st.columns([2, 1, 1])
     choice = cols[0].selectbox("Source to sync", ["All sources", *names], key="sync_source")

@@ -1,9 +1,10 @@
 """`flowdeck dashboard`: the Streamlit app on this machine.
 
 It checks the inputs first (so a bad workflow file is one clear line here, not a page of red in
-the browser), then runs `python -m streamlit run dashboard/app.py`, telling the app where its
-data is through environment variables. Streamlit is not imported here: every other command
-would pay for it at start-up.
+the browser), then runs `python -m streamlit run dashboard/server.py` (the app behind a Host
+check, see `dashboard/host_guard.py`), telling the app where its data is and which host names
+it answers to through environment variables. Streamlit is not imported here: every other
+command would pay for it at start-up.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import click
 from connectors.config import DEFAULT_CONFIG
 from metrics.errors import ConfigError, FlowdeckError
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "server.py"
 CONFIG_ENV_VAR = "FLOWDECK_CONFIG"  # the names dashboard/data.py reads
 DB_ENV_VAR = "FLOWDECK_DB"
 SYNC_EVERY_ENV_VAR = "FLOWDECK_SYNC_EVERY"
+READ_ONLY_ENV_VAR = "FLOWDECK_READ_ONLY"
+ALLOWED_HOSTS_ENV_VAR = "FLOWDECK_ALLOWED_HOSTS"  # the name dashboard/host_guard.py reads
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 #: Streamlit options that must hold wherever the command is started (a `.streamlit/config.toml`
 #: is only read from the working directory): no usage statistics, no browser opened by the
@@ -61,18 +65,48 @@ def check_port(host: str, port: int) -> None:
             raise FlowdeckError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
+def allowed_host_names(
+    host: str, declared_by_option: tuple[str, ...], declared_in_config: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The host names the dashboard answers to; a declared name that is not a host name (a URL,
+    a path) is refused naming where it came from."""
+    from dashboard.host_guard import hosts_for, normalize_host_pattern
+
+    for where, names in (
+        ("--allowed-host", declared_by_option),
+        ("dashboard.allowed_hosts", declared_in_config),
+    ):
+        for name in names:
+            if normalize_host_pattern(name) is None:
+                raise ConfigError(
+                    f"{where} {name!r}: not a host name (give a name such as flow.example.org, "
+                    "an address, *.example.org, or *)"
+                )
+    return hosts_for(host, (*declared_by_option, *declared_in_config))
+
+
+def is_loopback(host: str) -> bool:
+    return host.strip("[]") in LOOPBACK or host.startswith("127.")
+
+
 def app_environment(
-    config_path: str | None, db: str | None, sync_every: float | None
+    config_path: str | None,
+    db: str | None,
+    sync_every: float | None,
+    host: str = "127.0.0.1",
+    allowed_hosts: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """The environment for the app, after checking what it will find there."""
     from connectors.config import find_config_path, load_config
 
     env = dict(os.environ)
-    for name in (CONFIG_ENV_VAR, SYNC_EVERY_ENV_VAR):
+    for name in (CONFIG_ENV_VAR, SYNC_EVERY_ENV_VAR, READ_ONLY_ENV_VAR, ALLOWED_HOSTS_ENV_VAR):
         env.pop(name, None)
     path = find_config_path(config_path)
+    declared: tuple[str, ...] = ()
     if path is not None:
         config = load_config(path)
+        declared = config.allowed_hosts
         env[CONFIG_ENV_VAR] = str(path)
         if sync_every is not None and not config.sources:
             raise ConfigError(
@@ -96,15 +130,37 @@ def app_environment(
         env[DB_ENV_VAR] = str(Path(db).expanduser().resolve())
     if sync_every is not None:
         env[SYNC_EVERY_ENV_VAR] = f"{sync_every:g}"
+    env[ALLOWED_HOSTS_ENV_VAR] = ",".join(allowed_host_names(host, allowed_hosts, declared))
+    if not is_loopback(host):
+        env[READ_ONLY_ENV_VAR] = "1"
     return env
 
 
-def streamlit_command(host: str, port: int) -> list[str]:
+def streamlit_command(host: str, port: int, allowed: tuple[str, ...] = ()) -> list[str]:
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP)]
     options = {**STREAMLIT_OPTIONS, "server.address": host, "server.port": str(port)}
     for key, value in options.items():
         cmd += [f"--{key}", value]
+    # Streamlit's own check of the WebSocket's Host, behind the guard's (same names).
+    for name in allowed:
+        cmd += ["--server.allowedHosts", name]
     return cmd
+
+
+def banner(host: str, port: int, what: str, allowed: tuple[str, ...]) -> list[str]:
+    shown = "localhost" if is_loopback(host) else host
+    lines = [f"Flowdeck dashboard for {what}: http://{shown}:{port}  (Ctrl+C to stop)"]
+    if not is_loopback(host):
+        lines += [
+            f"Listening on {host}: anyone who can reach this machine on port {port} can open "
+            "the dashboard and read all its data; there is no login (put one in front, with "
+            "TLS, see docs/security.md).",
+            "While shared it is read-only: the Sync now button is off (--sync-every still "
+            "syncs), and WIP limits can be changed only with the editor password "
+            "(FLOWDECK_EDITOR_PASSWORD), else not at all.",
+            f"Answers to the host names: {', '.join(allowed)} (add more with --allowed-host).",
+        ]
+    return lines
 
 
 def register(main: click.Group, init: click.Group) -> None:
@@ -122,6 +178,14 @@ def register(main: click.Group, init: click.Group) -> None:
         show_default=True,
         help="Address to listen on; 0.0.0.0 shares the dashboard with your network.",
     )
+    @click.option(
+        "--allowed-host",
+        "allowed_hosts",
+        multiple=True,
+        metavar="NAME",
+        help="Another host name the dashboard may be opened by (repeatable; e.g. the name of a "
+        "reverse proxy). Requests naming any other host are refused.",
+    )
     @click.option("--db", help="Store to read (default: .flowdeck/flowdeck.db beside the config).")
     @click.option(
         "--sync-every",
@@ -130,14 +194,15 @@ def register(main: click.Group, init: click.Group) -> None:
         metavar="MINUTES",
         help="Sync the sources in the background every MINUTES (one sync at a time).",
     )
-    def dashboard(config_path, port, host, db, sync_every):
+    def dashboard(config_path, port, host, allowed_hosts, db, sync_every):
         """Open the dashboard: board, flow, cycle time, delivery and data pages."""
-        env = app_environment(config_path, db, sync_every)
+        env = app_environment(config_path, db, sync_every, host, tuple(allowed_hosts))
         check_port(host, port)
-        shown = "localhost" if host in ("127.0.0.1", "::1") else host
         what = env.get(CONFIG_ENV_VAR, "the built-in demo data")
-        click.echo(f"Flowdeck dashboard for {what}: http://{shown}:{port}  (Ctrl+C to stop)")
-        cmd = streamlit_command(host, port)
+        allowed = tuple(env[ALLOWED_HOSTS_ENV_VAR].split(","))
+        for line in banner(host, port, what, allowed):
+            click.echo(line)
+        cmd = streamlit_command(host, port, allowed)
         sys.stdout.flush()
         if os.name == "posix":
             # Become the server: Ctrl+C and a supervisor's SIGTERM reach Streamlit directly, and
