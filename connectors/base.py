@@ -16,7 +16,13 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from metrics.frames import empty_deployments, empty_events, empty_items, empty_shipped
+from metrics.frames import (
+    empty_deployments,
+    empty_events,
+    empty_items,
+    empty_pull_requests,
+    empty_shipped,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class Chunk:
     events: pd.DataFrame = field(default_factory=empty_events)
     deployments: pd.DataFrame = field(default_factory=empty_deployments)
     shipped: pd.DataFrame = field(default_factory=empty_shipped)
+    pull_requests: pd.DataFrame = field(default_factory=empty_pull_requests)
     cursor: str | None = None
     """Where the next incremental fetch starts (ISO 8601 UTC time, or a source's own token)."""
     quality: Mapping[str, int] = field(default_factory=dict)

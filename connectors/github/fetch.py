@@ -31,7 +31,8 @@ from connectors.github.deployments import (
     from_release_nodes,
     shipped_pulls,
 )
-from connectors.github.history import item_history, item_type, node_labels
+from connectors.github.history import item_history, item_type, node_labels, timeline_of
+from connectors.github.pulls import pull_request_facts
 from connectors.github.queries import (
     PAGE_QUERY,
     board_project,
@@ -45,9 +46,11 @@ from metrics.frames import (
     conform_deployments,
     conform_events,
     conform_items,
+    conform_pull_requests,
     empty_deployments,
     empty_events,
     empty_items,
+    empty_pull_requests,
     empty_shipped,
 )
 
@@ -180,8 +183,8 @@ def _frames(
     project_id: str | None,
     sync_time: str,
     quality: Counter,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    items, events = [], []
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    items, events, pulls = [], [], []
     for node, is_pull in nodes:
         history = item_history(node, settings, is_pull, project_id, sync_time)
         if history is None:
@@ -202,6 +205,8 @@ def _frames(
                 "lines_changed": lines,
             }
         )
+        if is_pull:
+            pulls.append({"item_id": item_id, **pull_request_facts(node, timeline_of(node))})
         ordered = sorted(history.events, key=lambda e: as_utc(e[0]))
         for seq, (at, event, status) in enumerate(ordered):
             events.append(
@@ -209,7 +214,8 @@ def _frames(
             )
     items_frame = conform_items(pd.DataFrame(items)) if items else empty_items()
     events_frame = conform_events(pd.DataFrame(events)) if events else empty_events()
-    return items_frame, events_frame
+    pulls_frame = conform_pull_requests(pd.DataFrame(pulls)) if pulls else empty_pull_requests()
+    return items_frame, events_frame, pulls_frame
 
 
 def _deployment_frames(
@@ -327,7 +333,7 @@ def fetch(
                 with github_failures(settings, "reading long timelines"):
                     _repage_timelines(client, [n for n, _ in held], kinds)
                 nodes, held = nodes + held, []
-            items, events = _frames(nodes, settings, project_id, sync_time, quality)
+            items, events, pulls = _frames(nodes, settings, project_id, sync_time, quality)
             deployments_frame, shipped = empty_deployments(), empty_shipped()
             if deployments_done:
                 with github_failures(settings, "reading what each deployment shipped"):
@@ -341,6 +347,7 @@ def fetch(
                 events=events,
                 deployments=deployments_frame,
                 shipped=shipped,
+                pull_requests=pulls,
                 cursor=_held_back(pager.cursor(), held),
                 quality=dict(quality),
             )

@@ -40,7 +40,7 @@ class History:
         return self.events[-1][0] if self.events else None
 
 
-def _timeline(node: dict[str, Any]) -> list[dict[str, Any]]:
+def timeline_of(node: dict[str, Any]) -> list[dict[str, Any]]:
     nodes = [n for n in (node.get("timelineItems") or {}).get("nodes") or [] if n]
     # GitHub lists the timeline oldest first; a stable sort keeps same-instant order.
     return sorted(nodes, key=lambda n: n.get("createdAt") or "")
@@ -232,7 +232,7 @@ def item_history(
     sync_time: str,
 ) -> History | None:
     """The status and blocked events of one item, or None when it is not on the board."""
-    timeline = _timeline(node)
+    timeline = timeline_of(node)
     if settings.status_from == "project":
         history = _project(node, timeline, project_id or "", sync_time)
         if history is None:

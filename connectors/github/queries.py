@@ -31,7 +31,7 @@ TIMELINE_NODE = """
 PULL_TIMELINE_NODE = (
     TIMELINE_NODE
     + """
-  ... on PullRequestReview { createdAt submittedAt state }
+  ... on PullRequestReview { createdAt submittedAt state author { login } }
   ... on ReadyForReviewEvent { createdAt }
   ... on MergedEvent { createdAt }
 """
@@ -101,6 +101,8 @@ query FlowdeckPage(
       nodes {{
         {ITEM_FIELDS}
         additions deletions changedFiles mergedAt isDraft
+        author {{ login }}
+        commits(first: 1) {{ nodes {{ commit {{ authoredDate }} }} }}
         timelineItems(first: 100, itemTypes: $pullTypes) {{
           pageInfo {{ hasNextPage endCursor }}
           nodes {{ {PULL_TIMELINE_NODE} }}
@@ -207,6 +209,8 @@ ISSUE_TYPES = {
     ],
 }
 PULL_EXTRA_TYPES = ["PULL_REQUEST_REVIEW", "CLOSED_EVENT", "REOPENED_EVENT"]
+#: What pull-request flow (spec section 8) needs from a pull request's timeline in every mode.
+PULL_FLOW_TYPES = ["PULL_REQUEST_REVIEW", "READY_FOR_REVIEW_EVENT"]
 
 
 def timeline_types(status_from: str) -> tuple[list[str], list[str]]:
@@ -216,6 +220,7 @@ def timeline_types(status_from: str) -> tuple[list[str], list[str]]:
     pull = [t for t in pull if t not in ("CONNECTED_EVENT", "CROSS_REFERENCED_EVENT")]
     if status_from == "state":
         pull += [t for t in PULL_EXTRA_TYPES if t not in pull]
+    pull += [t for t in PULL_FLOW_TYPES if t not in pull]
     return issue, pull
 
 

@@ -82,6 +82,7 @@ def repo_from_flow_data(
     ):
         per_item.setdefault(item_id, []).append((at, kind, status))
     repo = FakeRepo(owner=owner, name=name)
+    pr_facts = data.pull_requests.drop_duplicates("item_id", keep="last").set_index("item_id")
     if mode == "project":
         statuses = list(options) if options is not None else board_order(events)
         repo.project = FakeProject(number=project_number, owner=owner, options=statuses)
@@ -179,11 +180,37 @@ def repo_from_flow_data(
             item.closed_at = at if closing else None
         if item.is_pull and item.closed_at:
             item.merged_at = item.closed_at
+        if item.is_pull and item_id in pr_facts.index:
+            timeline += _pull_request_flow(item, pr_facts.loc[item_id])
+            timeline.sort(key=lambda e: e["createdAt"])
         item.timeline, item.labels = timeline, labels
         item.touch()
         repo.add(item)
     _deployments(repo, data, numbers)
     return repo, numbers
+
+
+def _pull_request_flow(item: FakeItem, facts: pd.Series) -> list[dict]:
+    """A pull request's commits, ready-for-review event and reviews, from the flow's
+    `pull_requests` row: opened as a draft with the item, ready for review when the flow's pull
+    request was opened, a comment by its own author (which must not count as a review), then the
+    first review by a colleague."""
+    item.author = f"dev{item.number % 3}"
+    if pd.notna(facts["first_commit_at"]):
+        item.first_commit_at = iso(facts["first_commit_at"])
+    opened = facts["ready_at"] if pd.notna(facts["ready_at"]) else facts["created_at"]
+    events = [{"__typename": "ReadyForReviewEvent", "createdAt": iso(opened)}]
+    own = iso(pd.Timestamp(opened) + pd.Timedelta(minutes=1))
+    events.append(_review(own, "COMMENTED", item.author))
+    if pd.notna(facts["first_review_at"]):
+        events.append(_review(iso(facts["first_review_at"]), "APPROVED", "reviewer"))
+    return [e for e in events if item.merged_at is None or e["createdAt"] < item.merged_at]
+
+
+def _review(at: str, state: str, login: str) -> dict:
+    author = {"__typename": "User", "login": login}
+    return {"__typename": "PullRequestReview", "createdAt": at, "submittedAt": at,
+            "state": state, "author": author}  # fmt: skip
 
 
 def _deployments(repo: FakeRepo, data: FlowData, numbers: dict[str, int]) -> None:

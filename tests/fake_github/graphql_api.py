@@ -199,6 +199,14 @@ class GraphqlApi:
             "additions": item.additions,
             "deletions": item.deletions,
             "changedFiles": item.changed_files,
+            "author": {"__typename": "User", "login": item.author},
+            "commits": lambda info, first=None, after=None, **_: connection(
+                [{"commit": {"authoredDate": item.first_commit_at}}]
+                if item.first_commit_at
+                else [],
+                first,
+                after,
+            ),
             "labels": lambda info, first=None, after=None, **_: connection(
                 [{"name": n} for n in item.labels], first, after
             ),

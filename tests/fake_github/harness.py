@@ -71,6 +71,10 @@ class SyncResult:
         return self._concat("shipped")
 
     @property
+    def pull_requests(self) -> pd.DataFrame:
+        return self._concat("pull_requests").drop_duplicates("item_id", keep="last")
+
+    @property
     def cursor(self) -> str | None:
         return self.chunks[-1].cursor if self.chunks else None
 

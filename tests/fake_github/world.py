@@ -41,6 +41,9 @@ class FakeItem:
     additions: int = 0
     deletions: int = 0
     changed_files: int = 0
+    author: str = "octocat"
+    first_commit_at: str | None = None
+    """Authored time of the pull request's first commit (None: no commits listed)."""
 
     def __post_init__(self) -> None:
         if not self.updated_at:
