@@ -44,10 +44,13 @@ from metrics.days import as_utc
 from metrics.errors import FlowdeckError, InputError
 from metrics.frames import (
     EVENT_KINDS,
+    PULL_REQUEST_INPUT_COLUMNS,
     FlowData,
     conform_deployments,
     conform_events,
     conform_items,
+    conform_pull_requests,
+    empty_pull_requests,
     empty_shipped,
 )
 
@@ -118,6 +121,13 @@ def _to_ns(values: pd.Series, what: str) -> np.ndarray:
     if times.hasnans:
         raise InputError(f"{what}: a time is missing")
     return times.as_unit("ns").asi8
+
+
+def _nullable_ns(values: pd.Series) -> list[int | None]:
+    """UTC nanoseconds of a time column, None where it is missing (an optional time)."""
+    times = pd.DatetimeIndex(pd.to_datetime(values, utc=True)).as_unit("ns")
+    return [None if missing else int(ns) for ns, missing in zip(times.asi8, times.isna(),
+                                                                 strict=True)]  # fmt: skip
 
 
 def _times(ns: np.ndarray) -> pd.Series:
@@ -284,8 +294,32 @@ class Store:
             items = self._read_items(conn, where, params)
             events = self._read_events(conn, items, where)
             deployments, shipped = self._read_deployments(conn, where, params)
+            pulls = self._read_pull_requests(conn, items)
         items_frame = items.drop(columns="_ref")
-        return FlowData(items=items_frame, events=events, deployments=deployments, shipped=shipped)
+        return FlowData(
+            items=items_frame,
+            events=events,
+            deployments=deployments,
+            shipped=shipped,
+            pull_requests=pulls,
+        )
+
+    @staticmethod
+    def _read_pull_requests(conn: sqlite3.Connection, items: pd.DataFrame) -> pd.DataFrame:
+        columns = PULL_REQUEST_INPUT_COLUMNS[1:]
+        rows = conn.execute(
+            f"SELECT item, {', '.join(columns)} FROM pull_requests ORDER BY item"
+        ).fetchall()
+        if not rows:
+            return empty_pull_requests()
+        raw = pd.DataFrame.from_records(rows, columns=["_ref", *columns])
+        names = items.set_index("_ref")["item_id"]
+        raw = raw[raw["_ref"].isin(names.index)]  # the chosen sources' items only
+        frame = pd.DataFrame({"item_id": raw["_ref"].map(names).to_numpy()})
+        for col in columns:
+            values = raw[col].astype("float64").to_numpy()
+            frame[col] = pd.to_datetime(values, unit="ns", utc=True)
+        return conform_pull_requests(frame)
 
     @staticmethod
     def _read_items(conn: sqlite3.Connection, where: str, params: tuple) -> pd.DataFrame:
@@ -625,6 +659,7 @@ class SourceWriter:
                 DROP TABLE IF EXISTS temp.stage_events;
                 DROP TABLE IF EXISTS temp.stage_deployments;
                 DROP TABLE IF EXISTS temp.stage_shipped;
+                DROP TABLE IF EXISTS temp.stage_pull_requests;
                 CREATE TEMP TABLE stage_items (
                     item_id TEXT PRIMARY KEY, title TEXT, type TEXT, labels TEXT, url TEXT,
                     lines_changed INTEGER
@@ -640,6 +675,10 @@ class SourceWriter:
                 ) WITHOUT ROWID;
                 CREATE TEMP TABLE stage_shipped (
                     deploy_id TEXT, item_id TEXT, PRIMARY KEY (deploy_id, item_id)
+                ) WITHOUT ROWID;
+                CREATE TEMP TABLE stage_pull_requests (
+                    item_id TEXT PRIMARY KEY, created_at INTEGER, ready_at INTEGER,
+                    first_commit_at INTEGER, first_review_at INTEGER, merged_at INTEGER
                 ) WITHOUT ROWID;
                 """,
             )
@@ -699,6 +738,14 @@ class SourceWriter:
                 strict=True,
             )
             staged.append(("INSERT OR IGNORE INTO temp.stage_shipped VALUES (?,?)", rows))
+        pulls = getattr(chunk, "pull_requests", None)
+        if pulls is not None and len(pulls):
+            pulls = conform_pull_requests(pulls)
+            times = [_nullable_ns(pulls[c]) for c in PULL_REQUEST_INPUT_COLUMNS[1:]]
+            rows = zip(pulls["item_id"].tolist(), *times, strict=True)
+            staged.append(
+                ("INSERT OR REPLACE INTO temp.stage_pull_requests VALUES (?,?,?,?,?,?)", rows)
+            )
         with self._store._guard() as conn:
             conn.execute("BEGIN")
             try:
@@ -803,6 +850,7 @@ class SourceWriter:
             "deployments": _merge_deployments(conn, name, gen),
             "shipped": _merge_shipped(conn, gen, path),
         }
+        _merge_pull_requests(conn, name, gen)
         return gen, merged
 
 
@@ -854,6 +902,7 @@ def _clear_stage(conn: sqlite3.Connection) -> None:
         DELETE FROM temp.stage_events;
         DELETE FROM temp.stage_deployments;
         DELETE FROM temp.stage_shipped;
+        DELETE FROM temp.stage_pull_requests;
         """,
     )
 
@@ -867,6 +916,7 @@ def _drop_stage(conn: sqlite3.Connection) -> None:
         DROP TABLE IF EXISTS temp.stage_events_resolved;
         DROP TABLE IF EXISTS temp.stage_deployments;
         DROP TABLE IF EXISTS temp.stage_shipped;
+        DROP TABLE IF EXISTS temp.stage_pull_requests;
         """,
     )
 
@@ -986,6 +1036,20 @@ def _merge_deployments(conn: sqlite3.Connection, name: str, gen: int) -> tuple[i
         (name, gen),
     )
     return added, updated
+
+
+def _merge_pull_requests(conn: sqlite3.Connection, name: str, gen: int) -> None:
+    conn.execute(
+        "INSERT INTO pull_requests (item, created_at, ready_at, first_commit_at, "
+        "first_review_at, merged_at, synced) SELECT i.id, s.created_at, s.ready_at, "
+        "s.first_commit_at, s.first_review_at, s.merged_at, ? FROM temp.stage_pull_requests s "
+        "JOIN items i ON i.item_id = s.item_id AND i.source = ? WHERE true "
+        "ON CONFLICT (item) DO UPDATE SET created_at = excluded.created_at, "
+        "ready_at = excluded.ready_at, first_commit_at = excluded.first_commit_at, "
+        "first_review_at = excluded.first_review_at, merged_at = excluded.merged_at, "
+        "synced = excluded.synced",
+        (gen, name),
+    )
 
 
 def _merge_shipped(conn: sqlite3.Connection, gen: int, path: Path) -> tuple[int, int]:

@@ -133,12 +133,32 @@ def _migration_3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migration_4(conn: sqlite3.Connection) -> None:
+    # Pull-request flow (spec 8): the facts of each item's pull request. Keyed by the item, so a
+    # source that replaces or drops an item takes its pull request with it.
+    run_script(
+        conn,
+        """
+        CREATE TABLE pull_requests (
+            item INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            created_at INTEGER,
+            ready_at INTEGER,
+            first_commit_at INTEGER,
+            first_review_at INTEGER,
+            merged_at INTEGER,
+            synced INTEGER NOT NULL
+        );
+        """,
+    )
+
+
 #: Ordered migrations: MIGRATIONS[i] takes a store from version i to version i + 1. Never edit
 #: a released migration; append a new one.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _migration_1,
     _migration_2,
     _migration_3,
+    _migration_4,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -94,7 +94,8 @@ def _deployed_at(
     (NaT while waiting to ship), for others the first successful production deployment at or
     after the merge."""
     by_item = items_shipped.drop_duplicates("item_id").set_index("item_id")["deployed_at"]
-    known = prs["item_id"].map(by_item)
+    # reindex, not map: mapping onto an empty datetime Series tries a float cast and fails.
+    known = pd.Series(by_item.reindex(prs["item_id"].to_numpy()).to_numpy(), index=prs.index)
     board = prs["item_id"].isin(delivered)
     ok = deployments[is_production(deployments) & deployments["status"].eq("success")]
     ok = ok.sort_values("deployed_at")[["deployed_at"]].rename(columns={"deployed_at": "at"})

@@ -119,3 +119,53 @@ def test_the_demos_pull_requests_through_github_within_the_request_budget(fake):
             assert mine["first_review_at"] == want["first_review_at"].floor("s")
         else:
             assert pd.isna(mine["first_review_at"])
+
+
+def test_sync_then_export_writes_pull_requests_csv_by_section_8(fake, tmp_path, monkeypatch):
+    """`flowdeck sync` of a pulls source into a real store, then `flowdeck export`: every hour
+    of pull_requests.csv equals section 8 applied to what the fake GitHub holds."""
+    import csv
+
+    from flowdeck.cli import main
+    from tests.fake_github import TOKEN
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    data, ids = _demo_pulls(120)
+    closed = {"Done": "closed"}
+    repo, _ = repo_from_flow_data(
+        data, mode="state", pulls=ids, state_of=lambda s: closed.get(s, "open")
+    )
+    fake.add_repo(repo)
+    (tmp_path / "flowdeck.toml").write_text(
+        '[workflow]\nstart = "Open"\ndone = "Merged"\n'
+        '[[workflow.stages]]\nname = "Open"\n[[workflow.stages]]\nname = "In review"\n'
+        '[[workflow.stages]]\nname = "Merged"\n'
+        f'[[sources]]\nname = "web"\nkind = "github"\nrepo = "acme/web"\n'
+        f'api_url = "{fake.url}"\nitems = "pulls"\nstatus_from = "state"\n'
+    )
+    assert main(["sync"]) == 0
+    assert main(["export", "--out", "out"]) == 0
+    with open(tmp_path / "out" / "pull_requests.csv", newline="", encoding="utf-8") as f:
+        rows = {r["item_id"]: r for r in csv.DictReader(f)}
+    merged = [i for i in repo.items.values() if i.merged_at]
+    assert len(rows) == len(merged) > 50
+
+    def hours(later: str, earlier: str):
+        exact = max(0.0, (pd.Timestamp(later) - pd.Timestamp(earlier)).total_seconds() / 3600)
+        return pytest.approx(exact, abs=1e-4)  # the file holds 4 decimals
+
+    for item in merged:
+        row = rows[f"github:acme/web#{item.number}"]
+        ready = [e["createdAt"] for e in item.timeline if e["__typename"] == "ReadyForReviewEvent"]
+        opened = min(ready) if ready else item.created_at
+        reviews = [e["submittedAt"] for e in item.timeline if e["__typename"] ==
+                   "PullRequestReview" and e["author"]["login"] != item.author]  # fmt: skip
+        assert pd.Timestamp(row["opened_at"]) == pd.Timestamp(opened)
+        assert float(row["coding_hours"]) == hours(opened, item.first_commit_at)
+        if reviews:
+            assert float(row["pickup_hours"]) == hours(min(reviews), opened)
+            assert float(row["review_hours"]) == hours(item.merged_at, min(reviews))  # fmt: skip
+        else:
+            assert row["pickup_hours"] == ""
+            assert float(row["review_hours"]) == hours(item.merged_at, opened)

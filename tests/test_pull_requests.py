@@ -117,6 +117,13 @@ def test_a_merged_pull_request_no_deployment_shipped_waits_and_weekly_medians():
     assert worst["total_hours"] == 52.0
 
 
+def test_without_any_deployment_nothing_is_deployed():
+    data = FlowData(items=DATA.items, events=DATA.events, pull_requests=DATA.pull_requests)
+    prs = flow_report(data, workflow(), end_of_day("2024-06-10", "UTC")).pull_requests
+    assert len(prs) == 3 and prs["deployed_at"].isna().all()
+    assert prs["deploy_hours"].isna().all() and prs["review_hours"].notna().all()
+
+
 def test_no_pull_requests_is_an_empty_frame_with_the_columns():
     facts = flow_report(DATA, workflow(), end_of_day("2024-06-10", "UTC")).items
     flow_frame = pull_request_flow(DATA.pull_requests.iloc[0:0], DATA.deployments, DATA.shipped,
@@ -145,3 +152,40 @@ def test_the_demos_hours_are_never_negative(column):
     report = flow_report(demo_flow_data(), demo_config().workflow, DEMO_AS_OF)
     hours = report.pull_requests[column].dropna()
     assert len(hours) > 500 and (hours >= 0).all()
+
+
+def test_pull_requests_round_trip_through_the_store_and_leave_with_their_item(tmp_path):
+    import dataclasses
+
+    from connectors.store import open_store
+    from tests.test_store import FULL, chunk, write
+
+    prs = conform_pull_requests(
+        pd.DataFrame(
+            {
+                "item_id": ["t:1", "t:2", "t:unknown"],  # an item the store does not hold
+                "created_at": pd.to_datetime(["2024-03-02 12:00", "2024-03-02 07:00",
+                                              "2024-03-02 07:00"], utc=True),
+                "ready_at": pd.to_datetime(["2024-03-03 09:00", None, None], utc=True),
+                "first_commit_at": pd.to_datetime(["2024-03-02 11:30", None, None], utc=True),
+                "first_review_at": pd.to_datetime(["2024-03-04 10:00", None, None], utc=True),
+                "merged_at": pd.to_datetime(["2024-03-05 12:00", None, None], utc=True),
+            }
+        )
+    )  # fmt: skip
+    path = tmp_path / "flowdeck.db"
+    with open_store(path) as store:
+        write(store, "t", dataclasses.replace(FULL, pull_requests=prs))
+        data = store.read_flow_data()
+    got = data.pull_requests.set_index("item_id")
+    assert sorted(got.index) == ["t:1", "t:2"]
+    pd.testing.assert_series_equal(
+        got.loc["t:1"], prs.set_index("item_id").loc["t:1"], check_names=False
+    )
+    assert got.loc["t:2"].drop("created_at").isna().all()
+
+    # A snapshot source that no longer has t:1 drops its pull request with it.
+    only_two = chunk([("t:2", "2024-03-02 08:00", "Dev")])
+    with open_store(path) as store:
+        write(store, "t", only_two, replace=("items", "events"))
+        assert list(store.read_flow_data().pull_requests["item_id"]) == ["t:2"]
