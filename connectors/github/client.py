@@ -27,6 +27,7 @@ from github.GithubException import (
 from github.GithubRetry import GithubRetry
 
 from connectors.github.settings import GithubSettings
+from connectors.retry import Retry, RetryPolicy, retrying
 from connectors.secrets import require_secret
 from metrics.errors import FlowdeckError
 
@@ -46,19 +47,39 @@ class WaitTooLong(Exception):
         self.why = why
 
 
-class BoundedRetry(GithubRetry):
-    """GithubRetry that never sleeps longer than `max_rate_limit_wait` and reports each wait.
+def retry_policy(settings: GithubSettings) -> RetryPolicy:
+    """The source's retries: a wait longer than `max_wait` stops the sync (resumable from its
+    last checkpoint) rather than hanging it."""
+    return RetryPolicy(
+        retries=max(settings.retries, 1),
+        backoff=settings.backoff,
+        max_wait=settings.max_wait,
+        shorten_long_waits=False,
+    )
 
-    urllib3 honours `Retry-After` without any bound; this caps it, and retries a 429 that has
-    no `Retry-After` (PyGithub's default retry does not).
+
+class BoundedRetry(GithubRetry):
+    """GithubRetry whose waits follow the source's `RetryPolicy` and are reported.
+
+    urllib3 honours `Retry-After` without any bound; the policy bounds it, and this retries a
+    429 that has no `Retry-After` (PyGithub's default retry does not).
     """
 
-    def __init__(self, *, listeners: list[WaitListener] | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *,
+        policy: RetryPolicy | None = None,
+        listeners: list[WaitListener] | None = None,
+        **kwargs: Any,
+    ):
+        # None only inside urllib3's `new`, which sets it right after
+        self.policy = policy or RetryPolicy(retries=0, backoff=0.0, max_wait=0.0)
         self.listeners = listeners if listeners is not None else []
         super().__init__(**kwargs)
 
     def new(self, **kw: Any):  # type: ignore[override]
         retry = super().new(**kw)
+        retry.policy = self.policy
         retry.listeners = self.listeners
         return retry
 
@@ -69,7 +90,7 @@ class BoundedRetry(GithubRetry):
             wait = self.get_backoff_time()
             if response is not None and response.status in (403, 429):
                 why = "GitHub rate limit"
-        if self.max_rate_limit_wait is not None and wait > self.max_rate_limit_wait:
+        if self.policy.bounded(wait) is None:
             raise WaitTooLong(wait, why)
         if wait > 0:
             for listener in self.listeners:
@@ -87,21 +108,31 @@ class GithubClient:
 
     def graphql(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """One GraphQL request (waiting out a GraphQL `RATE_LIMITED` error within `max_wait`)."""
-        attempts = 0
-        while True:
-            try:
-                _, data = self.github.requester.graphql_query(query, dict(variables))
-                return data.get("data") or {}
-            except GithubException as exc:
-                wait = _graphql_rate_limit_wait(exc)
-                if wait is None:
-                    raise
-                attempts += 1
-                if wait > self.settings.max_wait or attempts > max(self.settings.retries, 1):
-                    raise WaitTooLong(wait, "GitHub GraphQL rate limit") from None
-                for listener in self.listeners:
-                    listener(wait, "GitHub GraphQL rate limit")
-                time.sleep(wait)
+
+        def ask() -> dict[str, Any]:
+            _, data = self.github.requester.graphql_query(query, dict(variables))
+            return data.get("data") or {}
+
+        try:
+            return retrying(ask, retry_policy(self.settings), _graphql_retry, on_wait=self._tell)
+        except GithubException as exc:
+            wait = _graphql_rate_limit_wait(exc)
+            if wait is None:
+                raise
+            raise WaitTooLong(wait, "GitHub GraphQL rate limit") from None
+
+    def _tell(self, wait: float, why: str) -> None:
+        for listener in self.listeners:
+            listener(wait, why)
+
+
+def _graphql_retry(exc: Exception) -> Retry | None:
+    # Transport failures were already retried by urllib3; only GitHub's answer "RATE_LIMITED"
+    # (in a 200 or 403 body) is left to wait out here.
+    if not isinstance(exc, GithubException):
+        return None
+    wait = _graphql_rate_limit_wait(exc)
+    return None if wait is None else Retry(asked=wait, why="GitHub GraphQL rate limit")
 
 
 def _graphql_rate_limit_wait(exc: GithubException) -> float | None:
@@ -125,6 +156,7 @@ def make_client(settings: GithubSettings, secrets: Mapping[str, str]) -> GithubC
     logging.getLogger("github").setLevel(logging.WARNING)
     listeners: list[WaitListener] = []
     retry = BoundedRetry(
+        policy=retry_policy(settings),
         listeners=listeners,
         total=settings.retries,
         backoff_factor=settings.backoff,

@@ -1,8 +1,9 @@
 """One Jira request at a time: retried when Jira asks for patience, translated when it refuses.
 
-Retries live here rather than in the library's ResilientSession (built with `max_retries=0`)
-because that session only retries 429/503, sleeps at least twice the Retry-After with no cap
-we can set publicly, and never retries 500/502/504 or read timeouts.
+Retries follow the shared policy (`connectors.retry`) rather than the library's
+ResilientSession (built with `max_retries=0`) because that session only retries 429/503, sleeps
+at least twice the Retry-After with no cap we can set publicly, and never retries 500/502/504
+or read timeouts.
 
 A `JIRAError` must never reach the user as `str(exc)`: that text includes the request headers,
 and so the credentials. Every failure leaves here as a one-line `JiraError`.
@@ -19,6 +20,7 @@ import requests
 from jira.exceptions import JIRAError
 
 from connectors.jira.settings import JiraSettings
+from connectors.retry import Retry, RetryPolicy, retrying
 from connectors.secrets import printable
 from metrics.errors import FlowdeckError
 
@@ -39,17 +41,34 @@ class JiraError(FlowdeckError):
         """The HTTP status Jira answered with, when it answered."""
 
 
-def retry_wait(settings: JiraSettings, attempt: int, response: Any) -> float:
-    """Seconds to wait before retry number `attempt + 1`: the server's Retry-After when it
-    gives one, else exponential backoff; never more than `max_retry_wait`."""
-    wait = settings.retry_wait * (2**attempt)
+def retry_policy(settings: JiraSettings) -> RetryPolicy:
+    """The source's retries; a Retry-After beyond `max_retry_wait` is waited only that long."""
+    return RetryPolicy(
+        retries=settings.retries,
+        backoff=settings.retry_wait,
+        max_wait=settings.max_retry_wait,
+        shorten_long_waits=True,
+    )
+
+
+def _retry_after(response: Any) -> float | None:
     headers = getattr(response, "headers", None) or {}
     retry_after = headers.get("Retry-After")
     if retry_after:
         # An HTTP date instead of seconds is rare from Jira: fall back to the backoff then.
         with contextlib.suppress(ValueError):
-            wait = max(float(retry_after), 0.0)
-    return min(wait, settings.max_retry_wait)
+            return float(retry_after)
+    return None
+
+
+def _retry_of(exc: Exception) -> Retry | None:
+    if isinstance(exc, JIRAError):
+        if exc.status_code in RETRIED_STATUSES:
+            return Retry(asked=_retry_after(exc.response), why=f"Jira answered {exc.status_code}")
+        return None
+    if isinstance(exc, requests.ConnectionError | requests.Timeout):
+        return Retry(why="no answer from Jira")
+    return None
 
 
 def jira_message(exc: JIRAError) -> str:
@@ -126,23 +145,18 @@ def call(
     **kwargs: Any,
 ) -> T:
     """`fn(*args, **kwargs)` with retries on 429, 5xx, timeouts and dropped connections."""
-    attempt = 0
-    while True:
-        try:
-            return fn(*args, **kwargs)
-        except JIRAError as exc:
-            if exc.status_code in RETRIED_STATUSES and attempt < settings.retries:
-                sleep(retry_wait(settings, attempt, exc.response))
-                attempt += 1
-                continue
-            raise translate(exc, settings, what, cloud) from None
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            if attempt < settings.retries:
-                sleep(retry_wait(settings, attempt, None))
-                attempt += 1
-                continue
-            kind = "timed out" if isinstance(exc, requests.Timeout) else "could not be reached"
-            raise JiraError(
-                f"Jira at {settings.url} {kind} while {what} (after {settings.retries} retries); "
-                "everything already stored is kept: run `flowdeck sync` again later"
-            ) from None
+    try:
+        return retrying(
+            lambda: fn(*args, **kwargs),
+            retry_policy(settings),
+            _retry_of,
+            sleep=lambda seconds: sleep(seconds),  # looked up at each call: tests replace it
+        )
+    except JIRAError as exc:
+        raise translate(exc, settings, what, cloud) from None
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        kind = "timed out" if isinstance(exc, requests.Timeout) else "could not be reached"
+        raise JiraError(
+            f"Jira at {settings.url} {kind} while {what} (after {settings.retries} retries); "
+            "everything already stored is kept: run `flowdeck sync` again later"
+        ) from None
