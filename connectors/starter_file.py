@@ -43,9 +43,6 @@ class StarterFile:
     def comment(self, text: str) -> None:
         self._current.add(tomlkit.comment(one_line(text)))
 
-    def blank(self) -> None:
-        self._current.add(tomlkit.nl())
-
     def stage(self) -> None:
         """Begin the next `[[workflow.stages]]` table."""
         self._current = tomlkit.table()

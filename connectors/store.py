@@ -647,7 +647,6 @@ class SourceWriter:
         self.quality: dict[str, int] = {}
         self.chunks = 0
         self.rows = 0
-        self.checkpoints = 0
         self._pending = 0  # chunks staged since the last checkpoint
         self._first_gen: int | None = None  # the data version of the first checkpoint
         self._merged: dict[str, tuple[int, int]] = {}  # (added, updated) by the checkpoints
@@ -835,7 +834,6 @@ class SourceWriter:
         for table in TABLES:
             self._merged[table] = _add(self._merged.get(table, (0, 0)), merged[table])
         self._pending = 0
-        self.checkpoints += 1
 
     def _merge(self, conn: sqlite3.Connection) -> tuple[int, dict[str, tuple[int, int]]]:
         """Upsert everything staged into the store (inside the caller's transaction): the new

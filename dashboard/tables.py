@@ -29,7 +29,3 @@ def items_table(items: pd.DataFrame) -> pd.DataFrame:
         "age_days", "pace_band", "blocked_days", "blocked_now", "flow_efficiency", "url",
     ]  # fmt: skip
     return items[cols].rename_axis("item_id").reset_index()
-
-
-def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
-    return summary.assign(value=summary["value"].astype("float64"))
