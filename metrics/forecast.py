@@ -30,6 +30,7 @@ DEFAULT_WINDOW_DAYS = 90
 HORIZON_CAP_DAYS = 3650
 BLOCK_BYTES = 200 * 1024 * 1024
 MAX_BLOCK_DAYS = 16
+MAX_CHUNK_DAYS = 128
 ITEM_CONFIDENCE = 85
 BACKTEST_POINTS = 26
 BACKTEST_HORIZON_DAYS = 14
@@ -107,18 +108,37 @@ def check_trials(trials: int) -> None:
 
 
 def _block_width(trials: int) -> int:
-    return int(max(1, min(MAX_BLOCK_DAYS, BLOCK_BYTES // (8 * trials))))
+    # A block and its running sums (two arrays of 8-byte numbers) fit in `BLOCK_BYTES`.
+    return int(max(1, min(MAX_BLOCK_DAYS, BLOCK_BYTES // (2 * 8 * trials))))
+
+
+def _chunk_limit(trials: int) -> int:
+    """Most days held at once: a chunk and its running sums stay within `BLOCK_BYTES`, and
+    within `MAX_CHUNK_DAYS`, past which arrays outgrow the caches and run slower, not faster."""
+    return max(_block_width(trials), min(MAX_CHUNK_DAYS, BLOCK_BYTES // (2 * 8 * trials)))
 
 
 def _day_blocks(
     values: np.ndarray, trials: int, seed: int, days: int
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """(first day offset, trials x width block of drawn daily throughputs) up to `days` days."""
+    """(first day offset, trials x days chunk of drawn daily throughputs) up to `days` days.
+
+    The random stream is drawn one fixed-width block at a time whatever the chunking, so day j
+    of trial i is the same number for any horizon. Chunks double in size (few Python steps
+    for a long horizon, little waste when an answer comes early) up to `_chunk_limit`.
+    """
     rng = np.random.default_rng(seed)
     width = _block_width(trials)
-    for start in range(0, days, width):
-        block = values[rng.integers(0, values.size, size=(trials, width))]
-        yield start, block[:, : min(width, days - start)]
+    limit = _chunk_limit(trials)
+    start, blocks = 0, 1
+    while start < days:
+        span = min(blocks * width, max(limit // width, 1) * width)
+        chunk = np.empty((trials, span), dtype="int64")
+        for at in range(0, span, width):
+            chunk[:, at : at + width] = values[rng.integers(0, values.size, size=(trials, width))]
+        yield start, chunk[:, : min(span, days - start)]
+        start += span
+        blocks *= 2
 
 
 def _values(sample: pd.Series) -> np.ndarray:
@@ -161,7 +181,8 @@ def finish_day_trials(
         pending = np.isnan(finish)
         if not pending.any():
             break
-        running = total[:, None] + np.cumsum(block, axis=1)
+        running = np.cumsum(block, axis=1)
+        running += total[:, None]
         for j in np.flatnonzero(pending.any(axis=0)):
             # Running sums never fall, so the days still short of the goal come first.
             short = (running < goal[j]).sum(axis=1)

@@ -200,7 +200,10 @@ def test_block_memory_stays_bounded_even_at_the_trial_limit():
     for trials in (1, 10_000, fc.MAX_TRIALS):
         width = fc._block_width(trials)
         assert 1 <= width <= fc.MAX_BLOCK_DAYS
-        assert trials * width * 8 <= fc.BLOCK_BYTES
+        # A chunk of draws and its running sums: two arrays of 8-byte numbers.
+        chunk = fc._chunk_limit(trials)
+        assert width <= chunk <= fc.MAX_CHUNK_DAYS
+        assert 2 * trials * chunk * 8 <= fc.BLOCK_BYTES
 
 
 samples = st.lists(st.integers(0, 6), min_size=1, max_size=30).filter(lambda v: sum(v) > 0)
