@@ -94,7 +94,8 @@ def throughput_sample(
         kinds = f" of type {', '.join(types)}" if types else ""
         raise InputError(
             f"no item{kinds} was delivered in the {window_days} days {first.date()} to "
-            f"{last.date()}: nothing to forecast from; widen the window (--window-days)"
+            f"{last.date()}: nothing to forecast from; widen the window (--window-days) or "
+            "forecast from an earlier day (--as-of)"
         )
     return sample
 
