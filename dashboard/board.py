@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.cycle_time import SLE_PERCENTILE
+from metrics.days import local_day, local_days
 from metrics.limits import limit_at
 from metrics.report import FlowReport
 from metrics.workflow import Workflow
@@ -40,6 +41,18 @@ def short_id(item_id: str) -> str:
     return item_id
 
 
+def days_since(times: pd.Series, as_of: pd.Timestamp, timezone: str) -> pd.Series:
+    """Local days from each time to `as_of`, both days counted (as age counts); NaN where the
+    time is missing."""
+    start = local_days(times, timezone)
+    return ((local_day(as_of, timezone) - start).dt.days + 1).astype("float64")
+
+
+def day_words(days: float) -> str:
+    """`1 day`, `3 days`."""
+    return f"{int(days)} day{'' if int(days) == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class Card:
     item_id: str
@@ -51,6 +64,8 @@ class Card:
     pace_band: str
     blocked: bool
     likely_done_by: pd.Timestamp | None = None
+    blocked_for_days: int | None = None
+    """For a blocked item: the local days of its open blocked spell (a spell begun today: 1)."""
     """`likely_done_by_85` (local day) for items in progress; None when no delivered item was
     that old, or for the column before start."""
 
@@ -132,7 +147,8 @@ def board_columns(
             ages = here["age_days"]
         else:
             ages = _age_since_created(here["created_at"], report.as_of, workflow.timezone)
-        here = here.assign(_age=ages.astype("float64"))
+        blocked_for = days_since(here["blocked_since"], report.as_of, workflow.timezone)
+        here = here.assign(_age=ages.astype("float64"), _blocked_for=blocked_for)
         here = here.sort_values(["_age", "created_at"], ascending=[False, True], kind="stable")
         shown = here if max_cards is None else here.head(max_cards)
         cards = tuple(
@@ -144,6 +160,9 @@ def board_columns(
                 age_days=None if np.isnan(row["_age"]) else int(row["_age"]),
                 pace_band=str(row["pace_band"]) if committed else "",
                 blocked=bool(row["blocked_now"]),
+                blocked_for_days=None
+                if np.isnan(row["_blocked_for"])
+                else int(row["_blocked_for"]),
                 likely_done_by=_day_or_none(row["likely_done_by_85"]) if committed else None,
             )
             for item_id, row in shown.iterrows()
@@ -156,7 +175,7 @@ def board_columns(
 ATTENTION_COLUMNS = ["reason", "item_id", "title", "stage", "age_days", "detail"]
 
 
-def attention_list(report: FlowReport, columns: list[Column]) -> pd.DataFrame:
+def attention_list(report: FlowReport, columns: list[Column], timezone: str) -> pd.DataFrame:
     """What the stand-up should talk about first: stages over their limit, items beyond the SLE
     (oldest first), then blocked items. Columns: `ATTENTION_COLUMNS`."""
     rows: list[dict] = []
@@ -181,7 +200,9 @@ def attention_list(report: FlowReport, columns: list[Column]) -> pd.DataFrame:
         detail = late["age_days"].astype(int).astype(str) + f" days old; the SLE is {sle:g} days"
         parts.append(_item_rows(late, "older than the SLE", detail))
     blocked = wip[wip["blocked_now"]]
-    detail = "blocked on " + blocked["blocked_days"].astype(int).astype(str) + " days so far"
+    spell = days_since(blocked["blocked_since"], report.as_of, timezone)
+    detail = pd.Series([f"blocked for {day_words(d)}" for d in spell], index=spell.index,
+                       dtype=object)  # fmt: skip
     parts.append(_item_rows(blocked, "blocked", detail))
     nonempty = [part for part in parts if len(part)]
     frame = pd.concat(nonempty, ignore_index=True) if nonempty else parts[0]

@@ -14,7 +14,7 @@ FACT_COLUMNS = [
     "title", "type", "labels", "url", "source", "lines_changed",
     "position", "stage", "created_at", "started_at", "done_at",
     "cycle_time_days", "cycle_time_hours", "age_days", "in_progress", "discarded",
-    "blocked_days", "blocked_now", "flow_efficiency",
+    "blocked_days", "blocked_now", "blocked_since", "flow_efficiency",
 ]  # fmt: skip
 
 
@@ -62,7 +62,8 @@ def item_facts(
       `done_at`: when the current position is >= done, the start of the latest run there.
     - `cycle_time_days` = local days from start to done, inclusive; `cycle_time_hours` exact.
     - `age_days` for items in progress at `as_of`; `blocked_days` while in progress;
-      `blocked_now`: in a blocked spell at `as_of`; `flow_efficiency` for delivered items.
+      `blocked_now`: in a blocked spell at `as_of`, since `blocked_since` (UTC; else NaT);
+      `flow_efficiency` for delivered items.
     Items appear if they are in `items` or have any event. Empty input -> empty frame.
     """
     tz = workflow.timezone
@@ -113,8 +114,10 @@ def item_facts(
     facts["blocked_days"] = (
         blocked_days(spells, progress_runs, tz).reindex(ids).fillna(0).astype("int64")
     )
-    open_ids = spells.loc[spells["open"], "item_id"]
-    facts["blocked_now"] = ids.isin(open_ids) & facts["in_progress"].to_numpy()
+    open_spells = spells[spells["open"]].drop_duplicates("item_id", keep="last")
+    facts["blocked_now"] = ids.isin(open_spells["item_id"]) & facts["in_progress"].to_numpy()
+    since = open_spells.set_index("item_id")["start"].reindex(ids)
+    facts["blocked_since"] = since.where(facts["blocked_now"].to_numpy())
     facts["flow_efficiency"] = flow_efficiency(intervals, facts, workflow).reindex(ids)
     return facts[FACT_COLUMNS]
 

@@ -255,16 +255,25 @@ def test_limit_at_reads_the_history():
 
 def test_attention_list_names_late_and_blocked_items_and_full_stages(demo):
     workflow, data, _ = demo
-    day = dt.date(2025, 4, 2)
+    day = dt.date(2025, 3, 1)  # two items blocked for days, a stage over its limit
     report = flow_report(data, workflow, end_of_day(day, workflow.timezone))
     columns = board_columns(report, workflow)
-    attention = attention_list(report, columns)
+    attention = attention_list(report, columns, workflow.timezone)
+    assert (attention["reason"] == "blocked").sum() == 2
     wip = report.items[report.items["in_progress"]]
     sle = report.percentiles[85]
     late = set(wip.index[wip["age_days"] > sle])
     blocked = set(wip.index[wip["blocked_now"]])
     assert set(attention.loc[attention["reason"] == "older than the SLE", "item_id"]) == late
     assert set(attention.loc[attention["reason"] == "blocked", "item_id"]) == blocked
+    # "blocked for N days": the open spell's local days, as the card's badge says
+    cards = {c.item_id: c for col in columns for c in col.cards}
+    for _, row in attention[attention["reason"] == "blocked"].iterrows():
+        since = wip.loc[row["item_id"], "blocked_since"].tz_convert(workflow.timezone).date()
+        days = (day - since).days + 1
+        assert row["detail"] == f"blocked for {days} day{'s' if days != 1 else ''}"
+        if row["item_id"] in cards:
+            assert cards[row["item_id"]].blocked_for_days == days
     over = {c.stage for c in columns if c.over}
     assert set(attention.loc[attention["item_id"] == "", "stage"]) == over
     assert over, "the replayed day has a stage over its configured limit"

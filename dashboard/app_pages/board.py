@@ -14,6 +14,7 @@ from dashboard.board import (
     Column,
     attention_list,
     board_columns,
+    day_words,
     likely_done_words,
     short_id,
 )
@@ -36,7 +37,8 @@ def card(item: Card, committed: bool) -> None:
     ident = f"**[{name}]({url})**" if url else f"**{name}**"
     badges = f" :{colour}-badge[{words}]" if committed else ""
     if item.blocked:
-        badges += " :red-badge[⛔ blocked]"
+        spell = f" for {day_words(item.blocked_for_days)}" if item.blocked_for_days else ""
+        badges += f" :red-badge[⛔ blocked{spell}]"
     if committed:
         age = f"{item.age_days} days old" if item.age_days is not None else "age unknown"
         age += f" · {likely_done_words(item)}"
@@ -89,7 +91,7 @@ def render_board(replay: dt.date | None) -> None:
 
     columns = board_columns(report, workflow, loaded.wip_changes, max_cards=MAX_CARDS)
     columns = [c if c.committed else replace(c, cards=c.cards[:MAX_WAITING_CARDS]) for c in columns]
-    attention = attention_list(report, columns)
+    attention = attention_list(report, columns, workflow.timezone)
     wip = report.items[report.items["in_progress"]]
     sle = report.percentiles.get(85)
     tiles = st.columns(5)
