@@ -11,7 +11,9 @@ Line numbers count the header as line 1 and assume no line breaks inside quoted 
 from __future__ import annotations
 
 import csv
+import mmap
 import re
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -36,8 +38,19 @@ EVENT_OPTIONAL = ("title", "type", "labels", "url", "event")
 DEPLOY_REQUIRED = ("deploy_id", "deployed_at")
 DEPLOY_OPTIONAL = ("environment", "status", "version", "items")
 STAGE_FIXED = ("id", "link", "name", "type", "blocked days")
+#: Columns only an event log has: a file with one of them is not a stage-date file.
+EVENT_HINTS = frozenset({"item_id", "changed_at", "status", "event", "from_status", "to_status"})
+#: Dates outside these years are typing errors (and beyond what pandas represents).
+MIN_YEAR, MAX_YEAR = 1900, 2200
 
 _OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+#: Limits that keep a hostile or broken file from hanging the reader or filling the memory.
+MAX_COLUMNS = 2000
+MAX_LINE_BYTES = 1_000_000
+SCAN_BLOCK = 1 << 22
+#: Titles longer than this are cut on reading (and counted as `truncated_titles`).
+TITLE_MAX = 2000
+TRUNCATED_MARK = "… [cut]"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LINE_BREAK = re.compile(r"\r\n?")
 #: After line breaks became `\n`: a cell that started with a carriage return starts with `\n`.
@@ -60,42 +73,170 @@ def parse_mapping(text: str) -> dict[str, str]:
 
 
 def _read_raw(path: Path | str) -> pd.DataFrame:
-    """The file as text cells, column names lower-cased and stripped."""
+    """The file as text cells, column names stripped (case kept).
+
+    Refused with one line naming the file and line: a header wider than `MAX_COLUMNS` or with a
+    column twice, a line longer than `MAX_LINE_BYTES`, a row whose field count differs from the
+    header's. pandas would otherwise take the first field of every row as an index when the
+    first row has one field too many, and fill a short row with empty cells.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: file not found")
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = handle.readline()
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a UTF-8 text file") from None
-    if not header.strip():
-        raise InputError(f"{path}: the file is empty (expected a header row)")
+    header, header_bytes = _read_header(path)
     sep = ";" if header.count(";") > header.count(",") else ","
+    names = next(csv.reader([header], delimiter=sep), [])
+    _check_header(names, path)
+    _check_line_lengths(path, header_bytes)
     options = {"sep": sep, "dtype": str, "keep_default_na": False, "encoding": "utf-8-sig"}
     try:
-        # pyarrow's reader takes a quarter of the C engine's time on a large file. Whatever
-        # it refuses (a ragged row, bad UTF-8), the C engine reads again, so a bad file is
-        # refused with the C engine's message, which names the line.
+        # pyarrow's reader takes a quarter of the C engine's time on a large file, and it
+        # refuses every ragged row and every row longer than its block. Whatever it refuses is
+        # scanned for the line and the reason; what the scan finds no fault in (bad UTF-8...)
+        # the C engine reads again, so a bad file is refused with a message naming the line.
         frame = pd.read_csv(path, engine="pyarrow", **options)
     except Exception:
         frame = None
     if frame is None:
+        _scan_records(path, sep.encode(), len(names), header_bytes)
         try:
-            frame = pd.read_csv(path, skipinitialspace=False, **options)
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            frame = pd.read_csv(path, skipinitialspace=False, index_col=False, **options)
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not a UTF-8 text file") from None
+        except (pd.errors.ParserError, ValueError) as exc:
             message = str(exc).strip().splitlines()[-1]
             raise InputError(f"{path}: cannot be read as CSV: {message}") from None
-    return _checked_header(frame, path)
-
-
-def _checked_header(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
-    lowered = [c.lower() for c in frame.columns]
-    dupes = {c for c in lowered if lowered.count(c) > 1}
-    if dupes:
-        raise InputError(f"{path}: column {sorted(dupes)[0]!r} appears more than once")
     return frame
+
+
+def _read_header(path: Path) -> tuple[str, int]:
+    """The first line, decoded, and its length in bytes; at most `MAX_LINE_BYTES` are read."""
+    with path.open("rb") as handle:
+        raw = handle.readline(MAX_LINE_BYTES + 1)
+    if len(raw) > MAX_LINE_BYTES:
+        raise InputError(
+            f"{path}: line 1: the header is longer than {MAX_LINE_BYTES:,} bytes; this is not a "
+            "CSV file Flowdeck reads"
+        )
+    try:
+        header = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file") from None
+    if not header.strip():
+        raise InputError(f"{path}: the file is empty (expected a header row)")
+    return header.rstrip("\r\n"), len(raw)
+
+
+def _check_header(names: list[str], path: Path) -> None:
+    if len(names) > MAX_COLUMNS:
+        raise InputError(
+            f"{path}: line 1: {len(names)} columns; Flowdeck reads files of at most "
+            f"{MAX_COLUMNS} columns (is the separator right?)"
+        )
+    counts = Counter(name.strip().lower() for name in names)
+    dupes = sorted(name for name, count in counts.items() if count > 1)
+    if dupes:
+        raise InputError(f"{path}: line 1: column {dupes[0]!r} appears more than once")
+
+
+def _check_line_lengths(path: Path, start: int) -> None:
+    """Raise for the first line longer than `MAX_LINE_BYTES`, before any reader holds it whole.
+
+    Such a line contains a whole window of half that size without a line break, so only those
+    windows are looked at: one `find` (memchr) per window of the mapped file, a few
+    milliseconds for a million rows, and no copy of the file in memory."""
+    half = MAX_LINE_BYTES // 2
+    size = path.stat().st_size
+    if size - start <= half:
+        return
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        for window in range(start, size, half):
+            if m.find(b"\n", window, window + half) >= 0:
+                continue
+            begin = m.rfind(b"\n", start, window) + 1 or start
+            end = m.find(b"\n", window)
+            if (end if end >= 0 else size) - begin > MAX_LINE_BYTES:
+                _too_long(path, _line_at(path, begin))
+
+
+def _line_at(path: Path, position: int) -> int:
+    """The line number of the byte at `position` (only on the way to an error)."""
+    count = 1
+    with path.open("rb") as handle:
+        while position > 0 and (block := handle.read(min(SCAN_BLOCK, position))):
+            count += block.count(b"\n")
+            position -= len(block)
+    return count
+
+
+def _scan_records(path: Path, sep: bytes, width: int, start: int) -> None:
+    """Raise for the first record whose field count is not `width`, naming its line. Reads the
+    file in blocks with numpy: memory is bounded by the block size, time is linear, and a
+    quoted line break or separator (quote parity from the count of `"` before it) does not end
+    a record or a field."""
+    line = 2  # the physical line number at the start of the current block
+    record_line = 2  # where the current record began
+    record_start = start  # its byte offset
+    fields = 1  # fields of the current record so far
+    quotes = 0  # quote characters seen since the header
+    offset = start
+    with path.open("rb") as handle:
+        handle.seek(start)
+        while block := handle.read(SCAN_BLOCK):
+            data = np.frombuffer(block, dtype=np.uint8)
+            newlines = np.flatnonzero(data == 10)
+            quote_at = np.flatnonzero(data == 34)
+            seps = np.flatnonzero(data == sep[0])
+            seps = seps[(quotes + np.searchsorted(quote_at, seps)) % 2 == 0]
+            outside = (quotes + np.searchsorted(quote_at, newlines)) % 2 == 0
+            record_ends = newlines[outside]
+            if len(record_ends):
+                before = np.searchsorted(seps, record_ends)
+                counts = np.diff(np.concatenate(([0], before))) + 1
+                counts[0] += fields - 1
+                begins = np.concatenate(([record_start - offset], record_ends[:-1] + 1))
+                # A blank line (nothing, or a lone CR) is skipped by the readers: not a record.
+                length = record_ends - begins
+                blank = (length == 0) | ((length == 1) & (data[record_ends - 1] == 13))
+                blank[0] &= fields == 1
+                bad = np.flatnonzero((counts != width) & ~blank)
+                if len(bad):
+                    first = int(bad[0])
+                    at = record_line
+                    if first > 0:
+                        at = line + int(np.searchsorted(newlines, begins[first]))
+                    _ragged(path, at, int(counts[first]), width)
+                record_start = offset + int(record_ends[-1]) + 1
+                record_line = line + int(np.searchsorted(newlines, record_ends[-1])) + 1
+                fields = 1 + len(seps) - int(before[-1])
+            else:
+                fields += len(seps)
+            quotes += len(quote_at)
+            line += len(newlines)
+            offset += len(data)
+    if offset > record_start:
+        with path.open("rb") as handle:
+            handle.seek(record_start)
+            rest = handle.read(offset - record_start)
+        if rest.strip(b"\r") and fields != width:
+            _ragged(path, record_line, fields, width)
+
+
+def _too_long(path: Path, line: int) -> None:
+    raise InputError(
+        f"{path}: line {line}: longer than {MAX_LINE_BYTES:,} bytes; no field of a work item is "
+        "that long (is a quote left open?)"
+    )
+
+
+def _ragged(path: Path, line: int, fields: int, width: int) -> None:
+    hint = (
+        " (a comma or semicolon inside a cell that is not quoted?)"
+        if fields > width
+        else " (a missing separator, or a line break inside a cell that is not quoted?)"
+    )
+    raise InputError(f"{path}: line {line}: {fields} fields, the header has {width}{hint}")
 
 
 def _rename(frame: pd.DataFrame, mapping: Mapping[str, str] | None, path: Path) -> pd.DataFrame:
@@ -128,16 +269,36 @@ def _first_bad(mask: pd.Series) -> int:
     return int(np.flatnonzero(mask.to_numpy())[0]) + 2
 
 
-def parse_times(values: pd.Series, timezone: str, path: Path, column: str) -> pd.Series:
+def parse_times(
+    values: pd.Series,
+    timezone: str,
+    path: Path,
+    column: str,
+    lines: np.ndarray | None = None,
+) -> pd.Series:
     """ISO 8601 texts -> UTC timestamps. Texts without an offset are local times in `timezone`.
 
     A local time that does not exist (spring-forward gap) moves forward to the first valid
     instant; an ambiguous one (the repeated hour in autumn) is read as the earlier instant.
+    `lines`: the file line of each value, when values are not one per row in file order.
     """
+
+    def line_of(mask: pd.Series) -> int:
+        if lines is None:
+            return _first_bad(mask)
+        return int(lines[np.flatnonzero(mask.to_numpy())[0]])
+
     text = values.str.strip()
     empty = text.eq("")
     if empty.any():
-        raise InputError(f"{path}: line {_first_bad(empty)}: empty {column}")
+        raise InputError(f"{path}: line {line_of(empty)}: empty {column}")
+    year = pd.to_numeric(text.str.extract(r"^([+-]?\d{4,})", expand=False), errors="coerce")
+    outside = year.lt(MIN_YEAR) | year.gt(MAX_YEAR)
+    if outside.any():
+        raise InputError(
+            f"{path}: line {line_of(outside)}: {column} {text[outside].iloc[0]!r} is in the year "
+            f"{int(year[outside].iloc[0])}; Flowdeck reads dates from {MIN_YEAR} to {MAX_YEAR}"
+        )
     has_offset = text.str.contains(_OFFSET)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
     if has_offset.any():
@@ -157,7 +318,7 @@ def parse_times(values: pd.Series, timezone: str, path: Path, column: str) -> pd
         out[naive] = parsed
     bad = out.isna()
     if bad.any():
-        line = _first_bad(bad)
+        line = line_of(bad)
         raise InputError(
             f"{path}: line {line}: {column} {text[bad].iloc[0]!r} is not an ISO 8601 date-time"
         )
@@ -208,9 +369,28 @@ def _items_from_rows(frame: pd.DataFrame) -> pd.DataFrame:
     if not cols:
         return conform_items(pd.DataFrame({"item_id": frame["item_id"].unique()}))
     attrs = frame[["item_id", *cols]].replace("", np.nan)
+    if "title" in attrs:
+        attrs["title"] = cut_titles(attrs["title"])
     items = attrs.groupby("item_id", sort=False).last().reset_index()
     order = pd.DataFrame({"item_id": frame["item_id"].unique()})
     return conform_items(order.merge(items, on="item_id", how="left"))
+
+
+def cut_titles(titles: pd.Series) -> pd.Series:
+    """Titles longer than `TITLE_MAX` cut to it, ending in `TRUNCATED_MARK` (which is how
+    `count_cut_titles` finds them for the data-quality report)."""
+    long = titles.str.len().gt(TITLE_MAX)
+    if not long.any():
+        return titles
+    keep = TITLE_MAX - len(TRUNCATED_MARK)
+    return titles.where(~long, titles.str.slice(0, keep) + TRUNCATED_MARK)
+
+
+def count_cut_titles(items: pd.DataFrame) -> int:
+    if "title" not in items or items.empty:
+        return 0
+    titles = items["title"].astype("string")
+    return int((titles.str.len().eq(TITLE_MAX) & titles.str.endswith(TRUNCATED_MARK)).sum())
 
 
 def read_stage_dates(path: Path | str, workflow: Workflow) -> FlowData:
@@ -237,14 +417,8 @@ def read_stage_dates(path: Path | str, workflow: Workflow) -> FlowData:
     long["_col"] = long["status"].map({c: i for i, c in enumerate(stage_cols)})
     long = long[long["value"].ne("")].sort_values(["_row", "_col"], kind="stable")
     # Report the line of the original row, not of the reshaped frame.
-    line_index = long["_row"].to_numpy()
-    try:
-        changed = parse_times(long["value"], workflow.timezone, path, "stage date")
-    except InputError:
-        bad = pd.to_datetime(long["value"], format="ISO8601", errors="coerce").isna()
-        row = int(line_index[np.flatnonzero(bad.to_numpy())[0]]) + 2
-        value = long["value"][bad].iloc[0]
-        raise InputError(f"{path}: line {row}: {value!r} is not an ISO 8601 date") from None
+    lines = long["_row"].to_numpy() + 2
+    changed = parse_times(long["value"], workflow.timezone, path, "stage date", lines)
     events = pd.DataFrame(
         {
             "item_id": long["item_id"].to_numpy(),
@@ -256,7 +430,7 @@ def read_stage_dates(path: Path | str, workflow: Workflow) -> FlowData:
     )
     items = pd.DataFrame({"item_id": ids})
     if "name" in lower:
-        items["title"] = frame[lower["name"]]
+        items["title"] = cut_titles(frame[lower["name"]])
     if "type" in lower:
         items["type"] = frame[lower["type"]]
     if "link" in lower:
@@ -328,6 +502,16 @@ def sniff_csv_kind(path: Path | str) -> str:
         return "deployments"
     if {"item_id", "changed_at", "status"} <= columns:
         return "events"
+    hints = sorted(columns & EVENT_HINTS)
+    if hints:
+        # A stage-date file has stage columns, never these: reading this one as stage dates
+        # would report a date error in a column that is not a date.
+        missing = ", ".join(c for c in EVENT_REQUIRED if c not in columns)
+        raise InputError(
+            f"{path}: line 1: looks like an event log (it has {', '.join(hints)}) but has no "
+            f"{missing} column; rename the columns, or map them with --map, e.g. "
+            "--map item_id=ID,changed_at=Changed"
+        )
     if "id" in columns:
         return "stage_dates"
     raise InputError(

@@ -35,6 +35,7 @@ from connectors.base import Chunk, Progress, SourceKind
 from connectors.csv_files import (
     EVENT_OPTIONAL,
     EVENT_REQUIRED,
+    count_cut_titles,
     read_deployments,
     read_event_log,
     read_stage_dates,
@@ -188,12 +189,14 @@ def fetch(
         # Files after one another: the order of same-instant events stays file order.
         events = events.assign(seq=range(len(events)))
     progress.update(rows, rows, f"{len(items)} items, {len(events)} events")
+    cut = count_cut_titles(items)
     yield Chunk(
         items=items,
         events=events,
         deployments=_concat([p.deployments for p in parts]),
         shipped=_concat([p.shipped for p in parts]),
         cursor=cursor,
+        quality={"truncated_titles": cut} if cut else {},
     )
 
 

@@ -105,7 +105,7 @@ def test_stage_dates_round_trip(tmp_path):
     assert data.events["status"].tolist() == ["Backlog", "Dev", "Done"]
     assert data.items.loc[0, ["title", "type", "url"]].tolist() == ["Thing", "Bug", "http://x/S-1"]
     bad = write(tmp_path, "ID,Name,Dev,Done\nS-1,T,2024-06-01,June\n", name="bad.csv")
-    with pytest.raises(InputError, match="line 2: 'June' is not an ISO 8601 date"):
+    with pytest.raises(InputError, match="line 2: stage date 'June' is not an ISO 8601 date"):
         read_stage_dates(bad, workflow())
 
 
