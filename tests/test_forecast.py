@@ -314,3 +314,12 @@ def test_backtest_uses_what_was_known_at_each_point():
     # 23rd: R had been reopened, so 14.
     assert points.loc[pd.Timestamp("2024-06-02"), "actual"] == 15
     assert points.loc[pd.Timestamp("2024-06-09"), "actual"] == 14
+
+
+def test_how_many_and_when_describe_the_same_simulated_futures():
+    sample = sample_of(0, 1, 3, 0, 2, 5, 0)
+    totals = fc.how_many_trials(sample, 40, trials=400, seed=9)
+    finish = fc.finish_day_trials(sample, [60], trials=400, seed=9)[0]
+    # A trial has 60 items by day 40 exactly when its 60th item came on day 40 or before.
+    assert ((finish <= 40) == (totals >= 60)).all()
+    assert 0 < (totals >= 60).sum() < 400  # both outcomes occur: the check can fail
