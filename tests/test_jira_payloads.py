@@ -1,9 +1,10 @@
-"""The connector on real Jira payloads (../shared/data/api-samples), and the fake's payloads
+"""The connector on real Jira payloads (tests/api_samples), and the fake's payloads
 against the real shapes; plus the pure helpers: settings, cursor and JQL."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -19,14 +20,16 @@ from metrics.errors import ConfigError
 from tests.fake_jira import FakeJira, world_from_flow
 from tests.fake_jira.flows import small_flow
 
+SAMPLES = Path(__file__).resolve().parent / "api_samples"  # see SOURCE.md there
 
-def _samples(shared_dir, name: str) -> list[dict]:
-    path = shared_dir / "data" / "api-samples" / name
+
+def _samples(name: str) -> list[dict]:
+    path = SAMPLES / name
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def test_real_issue_with_changelog(shared_dir):
-    issues = {i["key"]: i for i in _samples(shared_dir, "jira-issues-with-changelog.jsonl")}
+def test_real_issue_with_changelog():
+    issues = {i["key"]: i for i in _samples("jira-issues-with-changelog.jsonl")}
     ee1 = issues["EE-1"]
     histories = {"EE-1": ee1["changelog"]["histories"]}  # newest first, as Jira sends them
     items, events = frames([ee1], histories, BlockSignals(), "https://merico.atlassian.net")
@@ -43,15 +46,15 @@ def test_real_issue_with_changelog(shared_dir):
     assert list(events["seq"]) == list(range(len(events)))
 
 
-def test_real_issue_without_status_history(shared_dir):
-    issues = {i["key"]: i for i in _samples(shared_dir, "jira-issues-with-changelog.jsonl")}
+def test_real_issue_without_status_history():
+    issues = {i["key"]: i for i in _samples("jira-issues-with-changelog.jsonl")}
     k52 = issues["K5-2"]
     _, events = frames([k52], {"K5-2": k52["changelog"]["histories"]}, BlockSignals(), "u")
     assert list(events["status"]) == ["To Do"]  # the current status, at creation
 
 
-def test_real_paged_changelog_entries(shared_dir):
-    histories = _samples(shared_dir, "jira-issue-changelog-pages.jsonl")
+def test_real_paged_changelog_entries():
+    histories = _samples("jira-issue-changelog-pages.jsonl")
     issue = {"key": "EE-9", "fields": {"created": histories[0]["created"],
                                         "status": {"name": "已完成"}}}  # fmt: skip
     _, events = frames([issue], {"EE-9": histories}, BlockSignals(), "u")
@@ -70,12 +73,12 @@ def _keys(value) -> set[str]:
     return set(value) if isinstance(value, dict) else set()
 
 
-def test_fake_payloads_use_the_real_field_names(shared_dir):
-    real = _samples(shared_dir, "jira-issues-with-changelog.jsonl")[0]
+def test_fake_payloads_use_the_real_field_names():
+    real = _samples("jira-issues-with-changelog.jsonl")[0]
     real_history = real["changelog"]["histories"][1]
     real_item = next(i for h in real["changelog"]["histories"] for i in h["items"]
                      if i["field"] == "status")  # fmt: skip
-    real_status = _samples(shared_dir, "jira-statuses.jsonl")[0]
+    real_status = _samples("jira-statuses.jsonl")[0]
     with FakeJira(world_from_flow(small_flow()), mode="cloud") as fake:
         fake_issue = fake.issue_json(fake.world.issues["ABC-1"], ["*all"], "changelog")
         fake_status = fake.status_json("Done")

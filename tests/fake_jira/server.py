@@ -1,7 +1,7 @@
 """A fake Jira (Cloud or Data Center) served over real HTTP on 127.0.0.1.
 
 The `jira` library runs against it unmodified. Payloads follow the shapes of the real ones in
-../shared/data/api-samples/jira-*.jsonl: histories newest first, times with a `+hhmm` offset in
+tests/api_samples/jira-*.jsonl: histories newest first, times with a `+hhmm` offset in
 the user's time zone. Switches make it misbehave the way real sites do (`fail`, `delay`,
 `reject_auth`, `forbid`, `hide_deployment_type`), and every request is counted.
 """
