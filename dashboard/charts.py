@@ -681,6 +681,8 @@ def kaizen_scatter(review) -> go.Figure:
                 marker={"color": colour, "size": 7, "opacity": 0.75},
                 hovertext=hover,
                 hoverinfo="text",
+                # The item id rides along so that a clicked point can open its explanation.
+                customdata=[str(i) for i in items.index],
             )
         )
         median = float(items["cycle_time_days"].astype("float64").median())

@@ -51,7 +51,8 @@ RENDER_TIMEOUT = 90_000  # ms, for one Playwright wait (a render, a click, a nav
 SYNC_TIMEOUT = 180_000  # ms, for "Sync now" to finish and the page to show its result
 expect.set_options(timeout=RENDER_TIMEOUT)  # its own default is 5 s
 PAGES = {"Board": "board", "Flow": "flow", "Cycle time": "cycle_time", "Delivery": "delivery",
-         "Data": "data", "Forecast": "forecast", "WIP limits": "limits"}  # fmt: skip
+         "Kaizen": "kaizen", "Data": "data", "Forecast": "forecast",
+         "WIP limits": "limits"}  # fmt: skip
 LOCAL_HOSTS = {"127.0.0.1"}
 
 
@@ -303,7 +304,7 @@ def test_demo_board_every_page_filter_and_replay(servers, page, shots):
     expect_metric(page, "Items in progress", str(len(wip)))
     screenshot(page, shots, "board")
 
-    for title in ("Flow", "Cycle time", "Delivery", "Data"):
+    for title in ("Flow", "Cycle time", "Delivery", "Kaizen", "Data"):
         open_page(page, demo, title, plots=title != "Data")
         expect(page.locator("h1", has_text=title).first).to_be_visible()
         assert not page.locator('[data-testid="stException"]').count()
