@@ -73,6 +73,13 @@ def test_kaizen_page_on_a_store_shows_a_hostile_why_as_text(request):
         store.record_wip_limit_change("In Progress", 4, 3, first + pd.Timedelta(days=200),
                                       "lead", why)  # fmt: skip
     at = run_page(KAIZEN)
+    # Reading the store also records the workflow file's limit (4) as a hand edit, the latest
+    # change: pick the lead's own.
+    box = at.selectbox(key="kaizen_change")
+    ours = [o for o in box.options if "In Progress WIP limit 4 → 3" in o]
+    assert len(ours) == 1, box.options
+    box.set_value(ours[0]).run()
+    assert not at.exception
     hypothesis = [i.value for i in at.info if "Hypothesis" in i.value]
     assert hypothesis == [f"**Hypothesis** (recorded by lead): {escape_markdown(why)}"]
     assert at.success or at.warning or at.info
@@ -135,3 +142,32 @@ def test_explain_page_unknown_item_and_the_board_links():
     board = run_page()
     links = [c.value for c in board.caption if "explain?item=" in c.value]
     assert links and all("[🔎 explain](explain?item=FD-" in c for c in links)
+
+
+def test_kaizen_and_explain_on_an_empty_store_say_what_to_do(request):
+    request.getfixturevalue("store_env")
+    at = run_page(KAIZEN)
+    assert any("nothing to compare" in i.value for i in at.info)
+    run_page(EXPLAIN, at)
+    assert any("nothing to explain" in i.value for i in at.info)
+    assert not at.error and not at.get("plotly_chart")
+
+
+def test_kaizen_page_on_an_old_export_reviews_its_last_weeks(real_set, monkeypatch, tmp_path):
+    from connectors.config import load_config
+    from connectors.sync import import_file
+
+    monkeypatch.chdir(tmp_path)
+    config = load_config(real_set / "flowdeck.toml")
+    db = tmp_path / "store.db"
+    import_file(db, real_set / "events.csv", "real", config)
+    monkeypatch.setenv("FLOWDECK_CONFIG", str(real_set / "flowdeck.toml"))
+    monkeypatch.setenv("FLOWDECK_DB", str(db))
+    at = run_page(KAIZEN)
+    assert at.selectbox(key="kaizen_change").value == "Any date (no recorded change)"
+    with open_store(db, create=False) as store:
+        last = store.read_flow_data().events["changed_at"].max()
+    last_day = last.tz_convert(config.workflow.timezone).date()
+    assert (last_day - at.date_input(key="kaizen_day").value).days == 41
+    assert any("**Verdict:**" in m.value for m in [*at.success, *at.info, *at.warning])
+    assert {c.key for c in at.get("plotly_chart")} >= {"kaizen_scatter", "kaizen_weekly"}

@@ -71,7 +71,9 @@ if choice != ANY_DATE:
     who = str(row.get("who") or "").strip()
     controls[1].date_input("Change day", value=change_day, disabled=True, key="kaizen_day_shown")
 else:
-    default = max(loaded.as_of_day - dt.timedelta(days=DEFAULT_KAIZEN_DAYS), loaded.first_day)
+    # An old export stops long before today: its last weeks are the "after" side by default.
+    latest = min(loaded.last_day or loaded.as_of_day, loaded.as_of_day)
+    default = max(latest - dt.timedelta(days=DEFAULT_KAIZEN_DAYS - 1), loaded.first_day)
     change_day = controls[1].date_input(
         "Change day", value=default, min_value=loaded.first_day, max_value=loaded.as_of_day,
         key="kaizen_day", help="The first day of the 'after' side.",
