@@ -226,3 +226,55 @@ def test_scrub_hides_header_values_it_never_read():
     scrubbed = scrub(text)
     assert "ghp_unknown123" not in scrubbed and "abc.def" not in scrubbed
     assert "'Host': 'x'" in scrubbed
+
+
+# ---- remote text in the terminal -----------------------------------------------------------
+
+
+def test_terminal_escapes_in_a_github_message_never_reach_the_terminal(github, tmp_path, capsys):
+    assert _init_github(github) == 0
+    config = tmp_path / "flowdeck.toml"
+    config.write_text(config.read_text().replace("retries = 5", "retries = 0"))
+    github.fail_next("hostile_message", times=3)
+    capsys.readouterr()
+
+    assert main(["sync"]) == 1
+    out, err = capsys.readouterr()
+    assert "Validation Failed" in out
+    assert "\x1b" not in out + err and "\x07" not in out + err
+
+    assert main(["status"]) == 0
+    out, err = capsys.readouterr()
+    assert "Validation Failed" in out
+    assert "\x1b" not in out + err and "\x07" not in out + err
+
+    github.fail_next("hostile_message")
+    assert _init_github_forced(github) == 1
+    err = capsys.readouterr().err
+    assert "Validation Failed" in err and "\x1b" not in err and "\x07" not in err
+
+
+def _init_github_forced(server: FakeGithub) -> int:
+    return main(["init", "github", "--repo", "acme/web", "--project", "3", "--api-url",
+                 server.url, "--token-env", GH_VARIABLE, "--force"])  # fmt: skip
+
+
+def test_a_server_that_does_not_answer_json(github, tmp_path, capsys):
+    github.fail_next("not_json", times=5)
+
+    assert _init_github(github) == 1
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "did not answer with JSON" in err
+    assert not (tmp_path / "flowdeck.toml").exists()
+
+
+def test_a_jira_that_does_not_answer_json(jira, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("JIRA_TOKEN", JIRA_SECRET)
+    jira.fail("search", 200, times=5, body="<html><body>Sign in to the proxy</body></html>")
+
+    code = main(["init", "jira", "--url", jira.url, "--jql", "project = ABC"])
+
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "did not answer with JSON" in err
+    assert not (tmp_path / "flowdeck.toml").exists()

@@ -58,6 +58,18 @@ def retry_policy(settings: GithubSettings) -> RetryPolicy:
     )
 
 
+class NotJson(Exception):
+    """GitHub's answer was not JSON (PyGithub wraps such a body as `{"data": "<text>"}`)."""
+
+
+def require_json(data: Any) -> Any:
+    """`data` as PyGithub parsed it, or `NotJson` when the server sent something else (a proxy's
+    or a captive portal's HTML page): it would fail later as an AttributeError far from here."""
+    if isinstance(data, dict) and len(data) == 1 and isinstance(data.get("data"), str):
+        raise NotJson()
+    return data
+
+
 class BoundedRetry(GithubRetry):
     """GithubRetry whose waits follow the source's `RetryPolicy` and are reported.
 
@@ -111,7 +123,7 @@ class GithubClient:
 
         def ask() -> dict[str, Any]:
             _, data = self.github.requester.graphql_query(query, dict(variables))
-            return data.get("data") or {}
+            return require_json(data).get("data") or {}
 
         try:
             return retrying(ask, retry_policy(self.settings), _graphql_retry, on_wait=self._tell)
@@ -189,6 +201,11 @@ def github_failures(settings: GithubSettings, what: str) -> Iterator[None]:
     saved = "what is already in the store is kept; run the sync again to resume"
     try:
         yield
+    except NotJson:
+        raise FlowdeckError(
+            f"{settings.repo}: the server at {settings.api_url} did not answer with JSON while "
+            f"{what} (a proxy or a sign-in page in between? check api_url)"
+        ) from None
     except (WaitTooLong, RateLimitExceededExceedsMaxWait) as exc:
         wait = exc.wait if isinstance(exc, WaitTooLong) else float(exc.wait)
         raise SyncStopped(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from connectors.atomic_write import write_atomically
 from connectors.config import config_from_table
-from connectors.github.client import GithubClient, github_failures
+from connectors.github.client import GithubClient, github_failures, require_json
 from connectors.github.history import NO_STATUS, REMOVED
 from connectors.github.queries import BOARD_QUERY, board_project
 from connectors.github.settings import DEFAULT_API_URL, GithubSettings
@@ -70,7 +70,8 @@ def read_board(client: GithubClient) -> Board:
         origin = f"the labels of {settings.repo} starting with {settings.label_prefix!r}"
         return Board(found, origin)
     with github_failures(settings, "reading the repository"):
-        client.github.get_repo(settings.repo)  # a clear error now rather than at the first sync
+        # a clear error now rather than at the first sync
+        require_json(client.github.get_repo(settings.repo).raw_data)
     return Board(("Open", "In progress", "Closed"), "the open/closed state of issues")
 
 

@@ -12,6 +12,7 @@ and so the credentials. Every failure leaves here as a one-line `JiraError`.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -154,6 +155,11 @@ def call(
         )
     except JIRAError as exc:
         raise translate(exc, settings, what, cloud) from None
+    except (requests.exceptions.JSONDecodeError, json.JSONDecodeError):
+        raise JiraError(
+            f"Jira at {settings.url}: the server did not answer with JSON while {what} (a "
+            "proxy or a sign-in page in between? check the url)"
+        ) from None
     except (requests.ConnectionError, requests.Timeout) as exc:
         kind = "timed out" if isinstance(exc, requests.Timeout) else "could not be reached"
         raise JiraError(

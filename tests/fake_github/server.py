@@ -10,7 +10,8 @@ Serves the REST API at `/` and, like GitHub Enterprise Server, at `/api/v3/`; Gr
   same with status 403), `"bad_gateway"` (502), `"slow"`
   (answers after `delay` seconds), `"echo_headers"` (422 whose message repeats the request's
   headers and the bare Authorization value, as some proxies and servers do), `"not_json"` (200
-  with an HTML page, as a captive portal or a misconfigured proxy answers). `after=k` lets k
+  with an HTML page, as a captive portal or a misconfigured proxy answers), `"hostile_message"`
+  (422 whose message holds terminal escape sequences). `after=k` lets k
   requests through first (a sync that fails after k pages).
 - `token`: the only token accepted (anything else: 401 Bad credentials).
 - `requests`: every request served, as (method, path); `graphql_queries` and
@@ -236,6 +237,9 @@ def _handler(fake: FakeGithub):
                     },
                     headers,
                 )
+            elif kind == "hostile_message":
+                # a message carrying terminal escapes: set the window title, clear the screen
+                self._send(422, {"message": "\x1b]0;pwned\x07\x1b[2JValidation Failed"}, headers)
             elif kind == "not_json":
                 self._send(200, b"<html><body>Sign in to the guest network</body></html>", headers)
             elif kind == "bad_gateway":
