@@ -239,8 +239,16 @@ def how_many_by(
     trials: int = DEFAULT_TRIALS,
     seed: int = DEFAULT_SEED,
 ) -> pd.Series:
-    """ "How many by date `by`": index confidence, values int (0 for a date before tomorrow)."""
-    return how_many_answers(how_many_trials(sample, days_until(as_of_day, by), trials, seed))
+    """How many by date `by`: index confidence, values int (0 for a date before tomorrow).
+    A date more than `HORIZON_CAP_DAYS` after as_of's day raises `InputError`, as "when" stops
+    there too (and a far date would only burn time)."""
+    days = days_until(as_of_day, by)
+    if days > HORIZON_CAP_DAYS:
+        raise InputError(
+            f"--how-many-by {pd.Timestamp(by):%Y-%m-%d}: more than {HORIZON_CAP_DAYS:,} days "
+            f"after the as-of day {as_of_day:%Y-%m-%d}; forecasts stop at ten years"
+        )
+    return how_many_answers(how_many_trials(sample, days, trials, seed))
 
 
 def when_done(
@@ -250,7 +258,7 @@ def when_done(
     trials: int = DEFAULT_TRIALS,
     seed: int = DEFAULT_SEED,
 ) -> pd.DataFrame:
-    """ "When will `n` items be done": `finish_answers` of the trials (N = 0 -> as_of's day)."""
+    """When will `n` items be done: `finish_answers` of the trials (N = 0 -> as_of's day)."""
     if n < 0:
         raise InputError(f"--when {n}: expected a number of items >= 0")
     finish = finish_day_trials(sample, [n], trials, seed)[0]

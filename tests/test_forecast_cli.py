@@ -94,6 +94,7 @@ def test_backtest_on_the_real_boards(real_set, tmp_path, capsys):
         (["--features", "{tmp}/nocol.csv"], "nocol.csv: missing column 'remaining'"),
         (["--when", "3", "--as-of", "2030-01-01"], "widen the window (--window-days)"),
         (["--when", "3", "--trials", "2000000"], "--trials 2000000: expected a whole number"),
+        (["--how-many-by", "2040-01-01"], "more than 3,650 days after the as-of day"),
     ],
 )
 def test_bad_input_is_one_line_and_nonzero(tmp_path, capsys, args, message):

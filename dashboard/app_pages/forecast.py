@@ -126,7 +126,8 @@ def date_text(value) -> str:
 st.subheader("How many items by a date?")
 by_pick = st.date_input(
     "By the end of", value=day + pd.Timedelta(days=28), key="forecast_by",
-    help="A day after the as-of day (`--how-many-by`).",
+    max_value=day + pd.Timedelta(days=fc.HORIZON_CAP_DAYS),
+    help="A day after the as-of day, within ten years (`--how-many-by`).",
 )  # fmt: skip
 by = pd.Timestamp(by_pick if isinstance(by_pick, dt.date) else day + pd.Timedelta(days=28))
 days = fc.days_until(day, by)
