@@ -193,3 +193,19 @@ def load_inputs(
     if data.events.empty:
         raise InputError("no events to report on: the input holds no status events")
     return Inputs(config=config, data=data, as_of=moment)
+
+
+def limit_history(config, demo: bool, db: str | None):
+    """The WIP-limit history with its `why`: the demo's, else the store's when there is one
+    (beside the workflow file, or --db), else None (the pack then lists the file's limits)."""
+    if demo:
+        from connectors.demo import demo_wip_limit_changes
+
+        return demo_wip_limit_changes()
+    from connectors.store import open_store, resolve_db_path
+
+    path = resolve_db_path(config if config.path else None, db)
+    if not path.is_file():
+        return None
+    with open_store(path, create=False) as store:
+        return store.wip_limit_changes()

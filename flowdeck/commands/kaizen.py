@@ -8,25 +8,8 @@ from pathlib import Path
 import click
 
 from connectors.atomic_write import write_atomically
-from flowdeck.inputs import input_options, load_inputs, parse_day
+from flowdeck.inputs import input_options, limit_history, load_inputs, parse_day
 from metrics.errors import FlowdeckError, InputError
-
-
-def limit_history(config, demo: bool, db: str | None):
-    """The WIP-limit history with its `why`: the demo's, else the store's when there is one
-    (beside the workflow file, or --db), else None (the pack then lists the file's limits)."""
-    if demo:
-        from connectors.demo import demo_wip_limit_changes
-
-        return demo_wip_limit_changes()
-    from connectors.store import open_store, resolve_db_path
-
-    path = resolve_db_path(config if config.path else None, db)
-    if not path.is_file():
-        return None
-    with open_store(path, create=False) as store:
-        return store.wip_limit_changes()
-
 
 #: metrics.kaizen.DEFAULT_KAIZEN_DAYS, repeated so that building the CLI (`flowdeck --help`) does
 #: not import metrics.kaizen (pandas, scipy); tests/test_cli_imports.py checks the two agree.
