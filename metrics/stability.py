@@ -62,27 +62,37 @@ def mean_age_in_progress(intervals: pd.DataFrame, workflow: Workflow, day: pd.Ti
     """The mean work item age (spec 3) of the items in progress at the end of local `day`:
     `day - date(started_at) + 1` days, `started_at` being the start of the item's run at a
     position >= start that holds that moment. NaN when nothing is in progress then."""
+    return mean_ages_in_progress(intervals, workflow, [day])[0]
+
+
+def mean_ages_in_progress(
+    intervals: pd.DataFrame, workflow: Workflow, days: list[pd.Timestamp]
+) -> list[float]:
+    """`mean_age_in_progress` for each of `days` (the committed runs are found once)."""
     if intervals.empty:
-        return float("nan")
+        return [float("nan")] * len(days)
     tz = workflow.timezone
-    moment = (pd.Timestamp(day) + pd.Timedelta(days=1)).tz_localize(
-        tz, nonexistent="shift_forward"
-    ).tz_convert("UTC") - pd.Timedelta(1, "ns")  # fmt: skip
     pos = intervals["position"].to_numpy()
     committed = runs(intervals, pos >= workflow.start)
-    holding = (committed["start"] <= moment) & ((committed["end"] > moment) | committed["current"])
-    committed = committed[holding]
-    covering = intervals[
-        (intervals["entered"] <= moment)
-        & ((intervals["left"] > moment) | intervals["current"])
-        & (intervals["position"] >= workflow.start)
-        & (intervals["position"] < workflow.done)
-    ]
-    starts = committed[committed["item_id"].isin(covering["item_id"])]["start"]
-    if starts.empty:
-        return float("nan")
-    ages = (local_day(moment, tz) - local_days(starts, tz)).dt.days + 1
-    return float(ages.mean())
+    progress = intervals[(pos >= workflow.start) & (pos < workflow.done)]
+    out = []
+    for day in days:
+        moment = (pd.Timestamp(day) + pd.Timedelta(days=1)).tz_localize(
+            tz, nonexistent="shift_forward"
+        ).tz_convert("UTC") - pd.Timedelta(1, "ns")  # fmt: skip
+        holding = (committed["start"] <= moment) & (
+            (committed["end"] > moment) | committed["current"]
+        )
+        covering = progress[
+            (progress["entered"] <= moment) & ((progress["left"] > moment) | progress["current"])
+        ]
+        starts = committed.loc[holding & committed["item_id"].isin(covering["item_id"]), "start"]
+        if starts.empty:
+            out.append(float("nan"))
+            continue
+        ages = (local_day(moment, tz) - local_days(starts, tz)).dt.days + 1
+        out.append(float(ages.mean()))
+    return out
 
 
 def littles_law(
@@ -187,12 +197,10 @@ def report_littles_law(report: FlowReport, workflow: Workflow) -> LittlesLaw:
     delivered = facts[facts["done_at"].notna()]
     done_day = local_days(delivered["done_at"], workflow.timezone)
     in_range = delivered[(done_day >= report.first_day) & (done_day <= report.last_day)]
-    return littles_law(
-        report.daily,
-        in_range["cycle_time_days"],
-        mean_age_in_progress(report.intervals, workflow, report.first_day),
-        mean_age_in_progress(report.intervals, workflow, report.last_day),
+    first_age, last_age = mean_ages_in_progress(
+        report.intervals, workflow, [report.first_day, report.last_day]
     )
+    return littles_law(report.daily, in_range["cycle_time_days"], first_age, last_age)
 
 
 XMR_COLUMNS = ["value", "moving_range", "mean", "upper", "lower", "outside", "run"]

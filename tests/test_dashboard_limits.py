@@ -4,6 +4,7 @@ password, and read-only off loopback."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from streamlit import config as st_config
 
@@ -188,3 +189,34 @@ def test_loopback_addresses():
     assert is_loopback("127.0.1.1") and is_loopback("[::1]")
     for address in (None, "", "0.0.0.0", "::", "192.168.1.10", "example.org"):
         assert not is_loopback(address), address
+
+
+def test_the_wip_charts_step_with_the_limit_and_mark_each_change_with_its_why():
+    from dashboard import charts
+    from metrics.limits import limit_changes_on_days, limits_in_force
+
+    days = pd.date_range("2024-03-01", periods=5, freq="D", name="date")
+    daily = pd.DataFrame({"wip": [5, 6, 7, 4, 3], "Dev": [2, 3, 3, 2, 1]}, index=days)
+    changes = pd.DataFrame(
+        {
+            "changed_at": [pd.Timestamp("2024-03-03 10:00", tz="UTC")] * 2,
+            "stage": ["Dev", TOTAL],
+            "old_limit": pd.array([3, 8], dtype="Int64"),
+            "new_limit": pd.array([2, pd.NA], dtype="Int64"),
+            "who": ["Ana", "Bo"],
+            "why": ["<b>swarm</b> on review", "stage limits are enough"],
+        }
+    )
+    in_force = limits_in_force(days, {"Dev": 2, TOTAL: None}, changes, "UTC")
+    total_marks = limit_changes_on_days(changes, TOTAL, "UTC", days)
+    fig = charts.wip_run_chart(daily, None, in_force[TOTAL], total_marks)
+    step = next(t for t in fig.data if t.name == "WIP limit")
+    assert step.line.shape == "hv" and list(step.y[:2]) == [8.0, 8.0] and pd.isna(step.y[2])
+    mark = next(t for t in fig.data if t.name == "limit changed")
+    assert list(mark.text) == ["stage limits are enough"] and mark.y[0] == 7.0  # on the WIP
+    assert "limit 8 → none" in mark.hovertext[0] and "by Bo" in mark.hovertext[0]
+    dev_marks = {"Dev": limit_changes_on_days(changes, "Dev", "UTC", days)}
+    fig = charts.stage_wip_chart(daily, ["Dev"], {"Dev": in_force["Dev"]}, 1, dev_marks)
+    mark = next(t for t in fig.data if t.name == "limit changed")
+    # Untrusted text is escaped for plotly, never drawn as markup.
+    assert list(mark.text) == ["&lt;b&gt;swarm&lt;/b&gt; on review"] and mark.y[0] == 2.0
