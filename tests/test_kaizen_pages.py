@@ -9,9 +9,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from connectors.config import load_config
 from connectors.demo import DEMO_AS_OF, DEMO_LIMIT_CHANGE_DAY, demo_config, demo_flow_data
-from connectors.limits import rewrite_limit
 from connectors.store import open_store
 from dashboard.kaizen_pack import build_pack, comparison_rows
 from dashboard.safe_text import escape_markdown
@@ -74,12 +72,6 @@ def test_kaizen_page_on_a_store_shows_a_hostile_why_as_text(request):
         first = store.read_flow_data().events["changed_at"].min()
         store.record_wip_limit_change("In Progress", 4, 3, first + pd.Timedelta(days=200),
                                       "lead", why)  # fmt: skip
-    # The workflow file holds today's limits: it says 3 too, or the page would record the
-    # difference as a hand edit of the file (docs/limits.md).
-    text = config_path.read_text(encoding="utf-8")
-    config_path.write_text(
-        rewrite_limit(text, load_config(config_path), "In Progress", 3), encoding="utf-8"
-    )
     at = run_page(KAIZEN)
     # Reading the store also records the workflow file's limit (4) as a hand edit, the latest
     # change: pick the lead's own.
