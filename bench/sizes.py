@@ -80,6 +80,7 @@ def run_sizes(base: Path, sizes, dashboard_sizes, say=print) -> Results:
             if work == "dashboard":
                 results.measured[("dashboard_rerun", n)] = {
                     "seconds": out["rerun_seconds"],
+                    "cpu_seconds": out["rerun_cpu_seconds"],
                     "peak_mib": out["peak_mib"],
                 }
             say(f"    {work:12} {out['seconds']:8.2f} s  {out['peak_mib']:8.0f} MiB")
@@ -94,7 +95,8 @@ def growth(t_small: float, t_big: float, n_small: int, n_big: int) -> float:
 def _cell(out: dict | None) -> str:
     if out is None:
         return "-"
-    return f"{out['seconds']:.2f} s, {out['peak_mib']:.0f} MiB"
+    cpu = f" (CPU {out['cpu_seconds']:.2f})" if "cpu_seconds" in out else ""
+    return f"{out['seconds']:.2f} s{cpu}, {out['peak_mib']:.0f} MiB"
 
 
 def target_verdicts(results: Results) -> list[tuple[str, bool]]:
@@ -135,9 +137,11 @@ def markdown(results: Results, notes: list[str] = ()) -> str:
         "",
         "Generated event logs (`bench/generate.py`, seed 7): "
         + ", ".join(f"{n:,} items = {results.rows[n]:,} rows" for n in sizes)
-        + ". Each cell: wall time of the work and the peak resident memory of its process "
-        "(`resource.getrusage`; the export's is the `flowdeck export` process). Growth: the "
-        "exponent k of time ~ items^k (1.0 is linear).",
+        + ". Each cell: wall time of the work, its CPU seconds (user + system, all threads; on "
+        "a shared machine the wall time also counts waiting for a core) and the peak resident "
+        "memory of its process (`resource.getrusage`; the export's is the `flowdeck export` "
+        "process, start-up and imports included). Growth: the exponent k of wall time ~ "
+        "items^k (1.0 is linear).",
         "",
         "| " + " | ".join(head) + " |",
         "|" + " --- |" * len(head),
@@ -161,11 +165,6 @@ def markdown(results: Results, notes: list[str] = ()) -> str:
         for name, by_size in parts.items():
             cells = [f"{by_size[n]:.2f}" if n in by_size else "-" for n in sizes]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    exports = [(n, results.measured.get(("export", n))) for n in sizes]
-    if any(out for _, out in exports):
-        cpu = ", ".join(f"{n:,}: {out['cpu_seconds']:.2f}" for n, out in exports if out)
-        lines += ["", "CPU seconds of the export process (user + system; wall time on a shared "
-                  f"machine also counts waiting for a core): {cpu}."]  # fmt: skip
     verdicts = target_verdicts(results)
     if verdicts:
         lines += ["", "Targets (issue 10):", ""]

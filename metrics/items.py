@@ -69,12 +69,11 @@ def item_facts(
     tz = workflow.timezone
     ids = pd.Index(pd.unique(pd.concat([items["item_id"], events["item_id"]])), name="item_id")
     facts = pd.DataFrame(index=ids)
-    attrs = items.drop_duplicates("item_id", keep="last").set_index("item_id")
+    # One reindex of the whole attribute frame, not one hash lookup of the ids per column.
+    attrs = items.drop_duplicates("item_id", keep="last").set_index("item_id").reindex(ids)
     for col in ("title", "type", "labels", "url", "source"):
-        facts[col] = attrs[col].reindex(ids).fillna("").astype(str) if col in attrs else ""
-    facts["lines_changed"] = (
-        attrs["lines_changed"].reindex(ids) if "lines_changed" in attrs else pd.NA
-    )
+        facts[col] = attrs[col].fillna("").astype(str) if col in attrs else ""
+    facts["lines_changed"] = attrs.get("lines_changed", pd.NA)
     facts["lines_changed"] = facts["lines_changed"].astype("Int64")
 
     known = events[events["event"].eq("status") & events["changed_at"].le(as_of)]

@@ -78,7 +78,8 @@ def test_every_work_of_the_benchmark_runs(folder):
     imported = worker.work_import(folder)
     assert imported["items"] == 2_000 and imported["seconds"] > 0
     metrics = worker.work_metrics(folder)
-    assert metrics["checked"] and {"intervals", "item facts", "forecast"} <= set(metrics["parts"])
+    assert metrics["checked"] and metrics["cpu_seconds"] > 0
+    assert {"intervals", "item facts", "forecast questions"} <= set(metrics["parts"])
     written = worker.work_store_write(folder)
     read = worker.work_store_read(folder)
     assert read["rows"] == imported["rows"] and written["mib"] > 0
