@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from connectors.atomic_write import write_atomically
+from connectors.atomic_write import replace_folder_files, write_atomically
 from metrics.errors import InputError
 from metrics.forecast import read_features
 from metrics.frames import (
@@ -579,6 +579,17 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     write_atomically(path, csv_text(frame))
 
 
+def write_csv_set(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
+    """Write each frame as `folder/NAME`, all of them or none: the folder keeps its old set when
+    anything fails (see `replace_folder_files`)."""
+
+    def write(into: Path) -> None:
+        for name, frame in tables.items():
+            write_csv(frame, into / name)
+
+    replace_folder_files(folder, tables.keys(), write)
+
+
 __all__ = [
     "read_event_log",
     "read_stage_dates",
@@ -586,6 +597,7 @@ __all__ = [
     "read_features_csv",
     "sniff_csv_kind",
     "write_csv",
+    "write_csv_set",
     "csv_text",
     "escape_formula",
     "parse_mapping",

@@ -50,7 +50,8 @@ def register(main: click.Group, init: click.Group) -> None:
     @click.option("--to", "last", metavar="YYYY-MM-DD", help="Last day of daily.csv/cfd.csv.")
     def export(out, first, last, **inputs):
         """Write the export's eight CSV files: items, daily, cfd, summary, pull_requests, ..."""
-        from connectors.csv_files import write_csv
+        from connectors.csv_files import write_csv_set
+        from metrics.days import local_day
         from metrics.export_tables import export_tables
         from metrics.report import flow_report
 
@@ -59,15 +60,25 @@ def register(main: click.Group, init: click.Group) -> None:
             raise InputError(f"--from {first} is after --to {last}")
         loaded = load_inputs(**inputs)
         config, data, moment = loaded.config, loaded.data, loaded.as_of
+        as_of_day = local_day(moment, config.workflow.timezone)
+        shown = f"{as_of_day:%Y-%m-%d}"
+        named = f"--as-of {shown}" if inputs.get("as_of") else f"today ({shown})"
+        if first_day is not None and first_day > as_of_day:
+            raise InputError(f"--from {first} is after {named}: no day to report")
+        if last_day is not None and last_day > as_of_day:
+            # Days after as_of would count the WIP as 0 and dilute every average.
+            click.echo(f"note: --to {last} is after {named}: the days stop at {shown}", err=True)
+            last_day = as_of_day
         report = flow_report(data, config.workflow, moment, first_day, last_day)
         tables = export_tables(report, config.workflow)
         folder = Path(out)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            for name, frame in tables.items():
-                write_csv(frame, folder / name)
+            write_csv_set(tables, folder)
         except OSError as exc:
-            raise FlowdeckError(f"cannot write to {folder}: {exc.strerror or exc}") from None
+            raise FlowdeckError(
+                f"cannot write to {folder}: {exc.strerror or exc}; the files already there are "
+                "unchanged"
+            ) from None
         click.echo(f"Wrote {len(tables)} files to {folder.resolve()}: {', '.join(tables)}")
         for line in summary_lines(report):
             click.echo(line)
