@@ -431,6 +431,7 @@ def cycle_time_scatter(delivered: pd.DataFrame, bands: pd.Series) -> go.Figure:
                 marker={"color": colours[kind], "size": 7, "opacity": 0.75},
                 hovertext=hover,
                 hoverinfo="text",
+                customdata=[str(i) for i in rows.index],
             )
         )
     _percentile_lines(fig, bands)

@@ -17,9 +17,27 @@ from dashboard.tables import csv_bytes
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
+def explain_links(item_ids: list[str], limit: int = 5) -> None:
+    """Links to the Explain page for the items a user picked (a table row, a chart point)."""
+    for item in [i for i in item_ids if i][:limit]:
+        st.page_link(
+            "app_pages/explain.py", label=f"Explain {md(item)}", icon="🔎",
+            query_params={"item": item},
+        )  # fmt: skip
+
+
 def table(frame: pd.DataFrame, name: str, key: str, height: int | str = "auto", **kwargs) -> None:
-    """A table and a button to download it as `name`.csv (formula-escaped)."""
-    st.dataframe(frame, hide_index=True, height=height, key=f"{key}_table", **kwargs)
+    """A table and a button to download it as `name`.csv (formula-escaped). A table of items
+    (an `item_id` column) lets the user pick a row to explain that item."""
+    if "item_id" in frame.columns and "on_select" not in kwargs:
+        state = st.dataframe(
+            frame, hide_index=True, height=height, key=f"{key}_table", on_select="rerun",
+            selection_mode="single-row", **kwargs,
+        )  # fmt: skip
+        ids = frame["item_id"].astype(str).to_numpy()
+        explain_links([ids[r] for r in state.selection.rows if 0 <= r < len(ids)])
+    else:
+        st.dataframe(frame, hide_index=True, height=height, key=f"{key}_table", **kwargs)
     st.download_button(
         f"⬇️ Download {name}.csv",
         data=csv_bytes(frame),
@@ -30,8 +48,20 @@ def table(frame: pd.DataFrame, name: str, key: str, height: int | str = "auto", 
     )
 
 
-def chart(fig: go.Figure, key: str) -> None:
-    st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+def chart(fig: go.Figure, key: str, explain: bool = False) -> None:
+    """A plotly chart. `explain`: its points carry item ids as `customdata`, and clicking one
+    offers a link to that item's explanation."""
+    if not explain:
+        st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+        return
+    state = st.plotly_chart(
+        fig, key=key, config=PLOTLY_CONFIG, width="stretch", on_select="rerun",
+        selection_mode="points",
+    )  # fmt: skip
+    points = [p.get("customdata") for p in (state.selection.points if state else [])]
+    # Plotly hands a point's customdata back as the value or as a one-element list.
+    points = [p[0] if isinstance(p, list) and p else p for p in points]
+    explain_links([p for p in points if isinstance(p, str)])
 
 
 def no_data(why: str, what_to_do: str) -> None:

@@ -50,10 +50,10 @@ tiles[3].metric("p95", fmt(bands.get(95), 1, " days"))
 efficiency = delivered["flow_efficiency"].astype("float64").mean()
 tiles[4].metric("Flow efficiency", fmt(efficiency * 100, 0, "%"))
 
-chart(charts.cycle_time_scatter(delivered, bands), key="scatter")
+chart(charts.cycle_time_scatter(delivered, bands), key="scatter", explain=True)
 st.caption(
     "Each dot is a delivered item (hover for its id and title). Dots above the p85 line took "
-    "longer than the SLE: look for what they have in common."
+    "longer than the SLE: look for what they have in common. Click a dot to explain it."
 )
 left, right = st.columns(2)
 with left:

@@ -15,7 +15,7 @@ from dashboard.filters import filter_flow_data
 from dashboard.kaizen_pack import build_pack, change_words, comparison_rows
 from dashboard.tables import items_table
 from dashboard.view import current_view
-from dashboard.widgets import PLOTLY_CONFIG, chart, md, no_data, table
+from dashboard.widgets import chart, md, no_data, table
 from metrics.days import local_days
 from metrics.kaizen import (
     CHANGED,
@@ -119,22 +119,11 @@ st.caption(
     "flow: shorter cycle times, more delivered, less WIP, fewer blocked days."
 )
 
-picked = st.plotly_chart(
-    charts.kaizen_scatter(review), key="kaizen_scatter", config=PLOTLY_CONFIG, width="stretch",
-    on_select="rerun", selection_mode="points",
-)  # fmt: skip
+chart(charts.kaizen_scatter(review), key="kaizen_scatter", explain=True)
 st.caption(
     "Each dot is an item delivered on one side of the change; the solid lines are each side's "
     "median, the dashed line the SLE before the change (its p85). Click a dot to explain it."
 )
-points = [p.get("customdata") for p in (picked.selection.points if picked else [])]
-# Plotly hands a point's customdata back as the value or as a one-element list.
-points = [p[0] if isinstance(p, list) and p else p for p in points]
-for item in [p for p in points if isinstance(p, str)][:5]:
-    st.page_link(
-        "app_pages/explain.py", label=f"Explain {md(item)}", icon="🔎",
-        query_params={"item": item},
-    )  # fmt: skip
 before_weeks = side_weeks(review.before_items, review.before, before=True)
 after_weeks = side_weeks(review.after_items, review.after, before=False)
 medians = (weekly_median(before_weeks), weekly_median(after_weeks))
