@@ -234,3 +234,36 @@ def test_a_jira_first_sync_that_dies_resumes_where_it_stopped(tmp_path, monkeypa
         left = getattr(a, name).sort_values(list(getattr(a, name).columns[:2]))
         right = getattr(b, name).sort_values(list(getattr(b, name).columns[:2]))
         assert left.reset_index(drop=True).equals(right.reset_index(drop=True))
+
+
+def test_issues_and_pull_requests_resume_from_the_older_of_their_marks(tmp_path):
+    need_schema()
+    with FakeGithub() as server:
+        repo = server.add_repo(FakeRepo(owner="acme", name="web"))
+        # Issues updated early in March, pull requests spread over the month: after two pages
+        # the pull requests' mark is far ahead of the issues', and the cursor must take the
+        # issues' (an older one would re-read, a newer one would lose issues).
+        for n in range(1, 16):
+            repo.add(FakeItem(n, f"Issue {n}", f"2026-03-01T{n:02d}:00:00Z"))
+        for n in range(16, 31):
+            repo.add(FakeItem(n, f"PR {n}", f"2026-03-{n - 14:02d}T09:00:00Z", is_pull=True))
+        config = load_config(_github_config(tmp_path, server, "both"))
+        db = tmp_path / "flowdeck.db"
+        secrets = {"GITHUB_TOKEN": TOKEN}
+
+        server.fail_next("bad_gateway", times=4, after=2)
+        (failed,) = sync_sources(config, db, secrets=secrets, checkpoint_every=2)
+        assert not failed.ok
+        with open_store(db) as store:
+            cursor = store.source_cursor("web")
+        # two pages: issues 1-10 and pull requests 16-25, read oldest first
+        assert _items(db) == {f"github:acme/web#{n}" for n in [*range(1, 11), *range(16, 26)]}
+        assert cursor == "2026-03-01T10:00:00Z"  # issue #10's; pull request #25's is the 11th
+
+        server.failures.clear()
+        (resumed,) = sync_sources(config, db, secrets=secrets, checkpoint_every=2)
+        assert resumed.ok, resumed.error
+        assert _items(db) == {f"github:acme/web#{n}" for n in range(1, 31)}
+        clean = tmp_path / "clean.db"
+        assert sync_sources(config, clean, secrets=secrets, checkpoint_every=2)[0].ok
+    assert _snapshot(db)[1].equals(_snapshot(clean)[1])
