@@ -128,12 +128,17 @@ def runs(intervals: pd.DataFrame, member: np.ndarray) -> pd.DataFrame:
     item = sel["item_id"].to_numpy()
     # A run breaks where the item changes or a non-member interval sat between two members.
     breaks = np.r_[True, (item[1:] != item[:-1]) | (np.diff(rows) != 1)]
-    run_id = np.cumsum(breaks)
-    grouped = sel.assign(run=run_id).groupby("run", sort=True)
-    out = grouped.agg(
-        item_id=("item_id", "first"),
-        start=("entered", "first"),
-        end=("left", "last"),
-        current=("current", "last"),
+    # Rows are in (item, time) order: a run is a slice, from its first row to the row
+    # before the next run's first (positions, not a group-by on run numbers).
+    first = np.flatnonzero(breaks)
+    last = np.r_[first[1:] - 1, len(sel) - 1]
+    entered = sel["entered"].to_numpy(dtype="datetime64[ns]")
+    left = sel["left"].to_numpy(dtype="datetime64[ns]")
+    return pd.DataFrame(
+        {
+            "item_id": item[first],
+            "start": pd.DatetimeIndex(entered[first]).tz_localize("UTC"),
+            "end": pd.DatetimeIndex(left[last]).tz_localize("UTC"),
+            "current": sel["current"].to_numpy()[last],
+        }
     )
-    return out.reset_index(drop=True)
