@@ -478,9 +478,11 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (when, stage, old, new, who, why),
             )
+            # Plain DELETE + INSERT rather than SQLite's upsert words: the same SQL runs on every
+            # store engine.
+            conn.execute("DELETE FROM wip_limits_seen WHERE stage = ?", (stage,))
             conn.execute(
-                "INSERT OR REPLACE INTO wip_limits_seen (stage, wip_limit) VALUES (?, ?)",
-                (stage, new),
+                "INSERT INTO wip_limits_seen (stage, wip_limit) VALUES (?, ?)", (stage, new)
             )
             _bump_version(conn)
             if apply is not None:
