@@ -352,12 +352,16 @@ def report_html(
     else:
         parts.append("<p>None.</p>")
     parts.append("</section><section><h2>WIP-limit history</h2>")
-    parts.append(_table(wip_limits_table(changes, workflow)))
+    history = wip_limits_table(changes, workflow)
+    when = pd.to_datetime(history["changed_at"].replace("", None), utc=True)
+    history["changed_at"] = when.dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M").fillna("")
+    parts.append(_table(history.rename(columns={"changed_at": f"changed ({tz})"})))
+    # The closing note stays in the last section: printed alone it would take a sheet.
     parts.append(
-        '</section><p class="meta">Made with Flowdeck. Definitions: cycle time counts calendar '
+        '<p class="meta">Made with Flowdeck. Definitions: cycle time counts calendar '
         "days from start to done, both included; the SLE is the 85th percentile; the "
         "comparison of cycle times is a two-sided Mann-Whitney U test (p &lt; 0.05: changed)."
-        "</p></body></html>"
+        "</p></section></body></html>"
     )
     return "\n".join(parts)
 
