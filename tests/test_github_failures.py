@@ -1,5 +1,6 @@
 """Rate limits, server errors, a bad token and missing things: retried within bounds, or a clear
-one-line stop that loses nothing already fetched and resumes on the next sync."""
+one-line stop whose chunks carry the cursor to resume from (the sync loop checkpoints them; see
+test_sync_checkpoints.py for the store's side)."""
 
 from __future__ import annotations
 
@@ -143,7 +144,7 @@ def test_a_wait_longer_than_max_wait_stops_cleanly_and_the_next_sync_resumes(fak
 
     client = KIND.make_client(settings, {"GITHUB_TOKEN": TOKEN})
     stream = KIND.fetch(settings, client, None, RecordingProgress())
-    client_chunks.append(next(stream))  # the first page is stored
+    client_chunks.append(next(stream))  # the first page is handed over (a checkpoint keeps it)
     fake.fail_next(kind, reset_in=3600, retry_after=3600)
     started = time.monotonic()
     with pytest.raises(SyncStopped) as err:
