@@ -25,6 +25,8 @@ from dashboard.widgets import chart, explain_link, fmt, md, no_data, table
 
 MAX_CARDS = 12
 MAX_WAITING_CARDS = 5
+#: Board columns per row: more would squeeze each to a few characters.
+BOARD_ROW = 10
 MAX_ATTENTION = 8
 REFRESH_CHOICES = {"off": None, "every minute": "1m", "every 5 minutes": "5m",
                    "every 15 minutes": "15m"}  # fmt: skip
@@ -114,17 +116,26 @@ def render_board(replay: dt.date | None) -> None:
     if not columns:
         no_data("The workflow has no stage to show.", "Check `start` and `done` in the file.")
         return
-    board = st.columns(len(columns), gap="small")
-    for holder, col in zip(board, columns, strict=True):
-        with holder:
-            column_heading(col)
-            for item in col.cards:
-                card(item, col.committed)
-            hidden = col.count - len(col.cards)
-            if hidden > 0:
-                st.caption(f"and {hidden} more (the oldest are shown)")
-            if col.count == 0:
-                st.caption("empty")
+    if len(columns) > BOARD_ROW:
+        st.caption(
+            f"The board has {len(columns)} columns: shown in rows of {BOARD_ROW}, in flow order "
+            "(left to right, then the next row)."
+        )
+    for first in range(0, len(columns), BOARD_ROW):
+        # Rows of at most BOARD_ROW columns: a workflow of 199 stages would squeeze each column
+        # to one character in a single row.
+        chunk = columns[first : first + BOARD_ROW]
+        board = st.columns(BOARD_ROW if len(columns) > BOARD_ROW else len(chunk), gap="small")
+        for holder, col in zip(board, chunk, strict=False):
+            with holder:
+                column_heading(col)
+                for item in col.cards:
+                    card(item, col.committed)
+                hidden = col.count - len(col.cards)
+                if hidden > 0:
+                    st.caption(f"and {hidden} more (the oldest are shown)")
+                if col.count == 0:
+                    st.caption("empty")
 
     left, right = st.columns([3, 2])
     with left:
