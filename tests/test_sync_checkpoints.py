@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from connectors.config import load_config
@@ -267,3 +268,35 @@ def test_issues_and_pull_requests_resume_from_the_older_of_their_marks(tmp_path)
         clean = tmp_path / "clean.db"
         assert sync_sources(config, clean, secrets=secrets, checkpoint_every=2)[0].ok
     assert _snapshot(db)[1].equals(_snapshot(clean)[1])
+
+
+def test_a_resumed_jira_sync_also_reads_what_changed_since_the_stopped_one_began(
+    tmp_path, monkeypatch
+):
+    from connectors.jira import fetch as jira_fetch
+    from tests.fake_jira import FakeJira, world_from_flow
+    from tests.fake_jira.flows import small_flow
+    from tests.fake_jira.world import flag_item
+
+    monkeypatch.setattr(jira_fetch, "BULK_LIMIT", 2)
+    world = world_from_flow(small_flow())
+    created = sorted(world.issues.values(), key=lambda i: (i.created, i.key))
+    with FakeJira(world, mode="cloud", page_cap=2) as fake:
+        fake.now = pd.Timestamp("2024-03-01T12:00", tz="UTC")
+        config = load_config(_jira_config(tmp_path, fake))
+        db = tmp_path / "flowdeck.db"
+        fake.fail("/search", 503, times=2, after=2)
+        assert not sync_sources(config, db, secrets=fake.secrets, checkpoint_every=1)[0].ok
+        # The oldest issue, already checkpointed, is flagged after the stopped sync began.
+        oldest = created[0]
+        world.add_history(oldest, pd.Timestamp("2024-03-01T12:30", tz="UTC"), [flag_item(True)])
+        oldest.flagged = True
+        fake.now = pd.Timestamp("2024-03-02T12:00", tz="UTC")
+        (resumed,) = sync_sources(config, db, secrets=fake.secrets, checkpoint_every=1)
+        assert resumed.ok, resumed.error
+        with open_store(db) as store:
+            events = store.read_flow_data().events
+            assert store.source_cursor("abc") == "2024-03-02T12:00:00+00:00"
+    assert _items(db) == {f"jira:{i.key}" for i in created}
+    mine = events[events["item_id"] == f"jira:{oldest.key}"]
+    assert "blocked" in set(mine["event"])
