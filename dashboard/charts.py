@@ -460,44 +460,48 @@ def cycle_time_histogram(delivered: pd.DataFrame, bands: pd.Series) -> go.Figure
 def time_in_stage(
     stage_times: pd.DataFrame, delivered_ids: pd.Index, stages: list[str], waiting: set[str]
 ) -> go.Figure:
-    """Median and average days delivered items spent in each in-progress stage (waiting
-    stages in grey)."""
+    """Average days delivered items spent in each in-progress stage (waiting stages in grey),
+    with the share of them that passed through it: a stage most items skip still shows its bar
+    (a median would be 0) and says how few items it concerns."""
     hours = stage_times.reindex(delivered_ids)[stages] if len(stages) else stage_times.iloc[:, :0]
     days = hours / 24
-    median = days.median()
     mean = days.mean()
+    passed = (hours > 0).mean() if len(hours) else pd.Series(0.0, index=stages)
     colours = ["#9e9e9e" if s in waiting else "#1e88e5" for s in stages]
     labels = [plot_text(s) + (" (waiting)" if s in waiting else "") for s in stages]
+    shares = [f"{p:.0%} of items" for p in passed.to_numpy()]
     fig = go.Figure(
-        [
-            go.Bar(
-                x=labels,
-                y=median.to_numpy(),
-                name="median",
-                marker_color=colours,
-                hovertemplate="%{x}: median %{y:.1f} days<extra></extra>",
-            ),
-            go.Scatter(
-                x=labels,
-                y=mean.to_numpy(),
-                name="average",
-                mode="markers",
-                marker={"color": "#212121", "symbol": "diamond", "size": 10},
-                hovertemplate="%{x}: average %{y:.1f} days<extra></extra>",
-            ),
-        ]
+        go.Bar(
+            x=labels,
+            y=mean.to_numpy(),
+            name="average days",
+            marker_color=colours,
+            text=shares,
+            textposition="outside",
+            customdata=shares,
+            hovertemplate="%{x}: average %{y:.1f} days; %{customdata} passed through"
+            "<extra></extra>",
+        )
     )
-    return _layout(fig, "Time in each stage (delivered items)", "", "days")
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, "Average days in each stage (delivered items)", "", "days")
 
 
 def flow_efficiency_histogram(delivered: pd.DataFrame) -> go.Figure:
+    """Items per 5% band of flow efficiency; the last band is 95 to 100% inclusive, so an item
+    worked all the time (100%) is counted, not dropped off the axis."""
     values = delivered["flow_efficiency"].astype("float64").dropna() * 100
+    edges = np.arange(0, 105, 5)
+    counts, _ = np.histogram(values.clip(0, 100), bins=edges)  # numpy's last bin is closed
+    names = [f"{lo}-{hi}%" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
     fig = go.Figure(
-        go.Histogram(
-            x=values,
-            xbins={"start": 0, "end": 100, "size": 5},
+        go.Bar(
+            x=edges[:-1] + 2.5,
+            y=counts,
+            width=5,
             marker_color="#7e57c2",
-            hovertemplate="%{x}%: %{y} items<extra></extra>",
+            customdata=names,
+            hovertemplate="%{customdata}: %{y} items<extra></extra>",
             name="items",
         )
     )

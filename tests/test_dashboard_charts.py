@@ -138,10 +138,25 @@ def test_cycle_time_charts_show_the_delivered_items(demo):
     assert len(hist.layout.annotations) == 4
     stages = workflow.in_progress_names
     bars = charts.time_in_stage(report.stage_times, delivered.index, stages, {"Ready"})
-    expected = (report.stage_times.loc[delivered.index, stages] / 24).median()
-    assert np.allclose(bars.data[0].y, expected.to_numpy())
+    hours = report.stage_times.loc[delivered.index, stages]
+    assert np.allclose(bars.data[0].y, (hours / 24).mean().to_numpy())
+    assert list(bars.data[0].text) == [f"{p:.0%} of items" for p in (hours > 0).mean()]
     eff = charts.flow_efficiency_histogram(delivered)
-    assert len(eff.data[0].x) == delivered["flow_efficiency"].notna().sum()
+    assert sum(eff.data[0].y) == delivered["flow_efficiency"].notna().sum()
+
+
+def test_items_at_100_percent_efficiency_and_a_stage_most_items_skip_are_shown():
+    """A real board had 41 of 118 items at exactly 100%: they fell off a clipped axis; a stage
+    most items skip had no bar because its median was 0."""
+    delivered = pd.DataFrame({"flow_efficiency": [1.0, 1.0, 0.5, 0.02, None]})
+    eff = charts.flow_efficiency_histogram(delivered)
+    counts = dict(zip(eff.data[0].customdata, eff.data[0].y, strict=True))
+    assert counts["95-100%"] == 2 and counts["50-55%"] == 1 and counts["0-5%"] == 1
+    times = pd.DataFrame({"Dev": [48.0, 24.0, 24.0, 24.0], "Fix": [96.0, 0.0, 0.0, 0.0]},
+                         index=["a", "b", "c", "d"])  # fmt: skip
+    bars = charts.time_in_stage(times, times.index, ["Dev", "Fix"], set())
+    assert list(bars.data[0].y) == [1.25, 1.0]  # Fix: 4 days over 4 items, though the median is 0
+    assert list(bars.data[0].text) == ["100% of items", "25% of items"]
 
 
 def test_delivery_charts_count_the_deployments(demo):

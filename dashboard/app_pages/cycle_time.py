@@ -63,7 +63,10 @@ with right:
     stages = workflow.in_progress_names
     waiting = {s.name for s in workflow.stages if s.waiting}
     chart(charts.time_in_stage(report.stage_times, delivered.index, stages, waiting), key="stages")
-    st.caption("Where delivered items spent their time; grey stages are queues (waiting).")
+    st.caption(
+        "Where delivered items spent their time: the average days in each stage over all of "
+        "them, and the share that passed through it; grey stages are queues (waiting)."
+    )
 chart(charts.flow_efficiency_histogram(delivered), key="efficiency")
 st.caption(
     "Flow efficiency: the share of an item's cycle time spent in stages that are not queues. "
