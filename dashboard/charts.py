@@ -266,22 +266,24 @@ def wip_run_chart(
     )
     if limit is not None and limit.notna().any():
         fig.add_trace(_limit_trace(limit))
-    elif limit is None and total_limit:
-        fig.add_hline(
-            y=total_limit,
-            line={"color": LIMIT_COLOUR, "dash": "dash"},
-            annotation_text=f"WIP limit {total_limit}",
-            annotation_position="top left",
-        )
+    elif limit is None and total_limit and len(daily):
+        flat = pd.Series(float(total_limit), index=daily.index)
+        fig.add_trace(_limit_trace(flat).update(name=f"WIP limit {total_limit}"))
     if marks is not None and len(marks):
         fig.add_trace(_change_trace(marks, daily["wip"]))
     if len(daily):
+        # The limit and the average are named in the legend, each on its own line, rather than
+        # as labels on the lines, which overprint each other when the two are close.
         mean = float(daily["wip"].mean())
-        fig.add_hline(
-            y=mean,
-            line={"color": "#757575", "dash": "dot", "width": 1},
-            annotation_text=f"average {mean:.1f}",
-            annotation_position="bottom right",
+        fig.add_trace(
+            go.Scatter(
+                x=[daily.index[0], daily.index[-1]],
+                y=[mean, mean],
+                mode="lines",
+                name=f"average {mean:.1f}",
+                line={"color": "#757575", "dash": "dot", "width": 1},
+                hovertemplate=f"average {mean:.1f} items in progress<extra></extra>",
+            )
         )
     fig.update_yaxes(rangemode="tozero")
     return _layout(fig, "Work in progress per day", "", "items in progress")
@@ -359,20 +361,38 @@ def weekly(daily: pd.DataFrame, column: str) -> pd.Series:
     return sums
 
 
+def days_per_week(daily: pd.DataFrame) -> pd.Series:
+    """How many of each week's 7 days the daily table holds (fewer at either end of a range
+    that does not start on a Monday or end on a Sunday), indexed like `weekly`."""
+    if daily.empty:
+        return pd.Series(dtype="int64")
+    counts = pd.Series(1, index=daily.index).resample("W-SUN").sum()
+    counts.index = counts.index - pd.Timedelta(days=6)
+    return counts
+
+
 def weekly_throughput(daily: pd.DataFrame, window: int = 4) -> go.Figure:
-    """Items delivered per week with a `window`-week moving average."""
+    """Items delivered per week with a `window`-week moving average. A part week at either end
+    of the range is drawn pale and named in its hover, and left out of the average, which
+    starts once `window` whole weeks are known (rather than ramping up from the first)."""
     sums = weekly(daily, "throughput")
+    days = days_per_week(daily)
+    whole = days.eq(7)
+    colours = np.where(whole.to_numpy(), "#43a047", "#c8e6c9")
+    notes = ["" if n == 7 else f" (part week: {n} of 7 days)" for n in days.to_numpy(dtype=int)]
     fig = go.Figure(
         go.Bar(
             x=sums.index,
             y=sums,
             name="delivered",
-            marker_color="#43a047",
-            hovertemplate="week of %{x|%Y-%m-%d}: %{y} items<extra></extra>",
+            marker_color=colours,
+            customdata=notes,
+            hovertemplate="week of %{x|%Y-%m-%d}: %{y} items%{customdata}<extra></extra>",
         )
     )
-    if len(sums):
-        avg = sums.rolling(window, min_periods=1).mean()
+    full = sums[whole]
+    if len(full) >= window:
+        avg = full.rolling(window, min_periods=window).mean().dropna()
         fig.add_trace(
             go.Scatter(
                 x=avg.index,

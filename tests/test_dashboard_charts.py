@@ -97,7 +97,12 @@ def test_wip_run_chart_has_the_total_limit(demo):
     workflow, _, report = demo
     fig = charts.wip_run_chart(report.daily, workflow.wip_limit)
     assert list(fig.data[0].y) == report.daily["wip"].tolist()
-    assert any(s.y0 == workflow.wip_limit for s in fig.layout.shapes)
+    names = [t.name for t in fig.data]
+    # The limit and the average are legend entries (each on its own line), not labels that
+    # can overprint each other on the plot.
+    mean = report.daily["wip"].mean()
+    assert names == ["WIP", f"WIP limit {workflow.wip_limit}", f"average {mean:.1f}"]
+    assert set(fig.data[1].y) == {workflow.wip_limit} and not fig.layout.annotations
 
 
 def test_stage_limit_series_follows_the_wip_limit_history(demo):
@@ -125,6 +130,20 @@ def test_weekly_throughput_and_net_flow_add_up(demo):
     assert sum(net.data[0].y) == daily["arrivals"].sum() - daily["throughput"].sum()
     weeks = charts.weekly(daily, "throughput")
     assert all(d.day_of_week == 0 for d in weeks.index)  # labelled by their Monday
+
+
+def test_part_weeks_are_marked_and_the_average_waits_for_whole_weeks():
+    # Wed 3 Jan to Tue 6 Feb 2024: a 5-day first week, four whole weeks, a 2-day last week.
+    days = pd.date_range("2024-01-03", "2024-02-06", freq="D", name="date")
+    daily = pd.DataFrame({"throughput": 1, "arrivals": 1}, index=days)
+    fig = charts.weekly_throughput(daily, window=4)
+    bars = fig.data[0]
+    assert list(bars.customdata) == [" (part week: 5 of 7 days)", "", "", "", "",
+                                     " (part week: 2 of 7 days)"]  # fmt: skip
+    assert bars.marker.color[0] != bars.marker.color[1] == bars.marker.color[4]
+    (avg,) = [t for t in fig.data if t.name == "4-week average"]
+    # One point: the first four whole weeks; the part weeks never pull it towards zero.
+    assert list(avg.y) == [7.0] and pd.Timestamp(avg.x[0]) == pd.Timestamp("2024-01-29")
 
 
 def test_cycle_time_charts_show_the_delivered_items(demo):
@@ -387,3 +406,20 @@ def test_csv_download_is_formula_escaped_like_the_export():
 def test_dora_bands(rating, band):
     assert rating.band == band
     assert rating.meaning.endswith(".")
+
+
+def test_mass_moves_are_minutes_when_many_items_moved_and_the_quality_report_names_them():
+    from metrics.quality import data_quality, mass_moves
+    from metrics.report import flow_report
+    from tests.flowbuild import flow, workflow
+
+    rows = [(f"I{i}", "2024-06-03 09:00", "Backlog") for i in range(12)]  # created together
+    rows += [(f"I{i}", f"2024-06-04 16:20:{i:02d}", "Dev") for i in range(11)]  # a clean-up
+    rows += [(f"I{i}", "2024-06-05 10:00", "Done") for i in range(9)]  # 9: not a clean-up
+    data = flow(*rows)
+    report = flow_report(data, workflow(), pd.Timestamp("2024-06-06", tz="UTC"))
+    bulk = mass_moves(report.intervals)
+    assert bulk.values.tolist() == [[pd.Timestamp("2024-06-04 16:20", tz="UTC"), 11]]
+    quality = data_quality(report, workflow()).set_index("check")
+    assert quality.loc["mass_moves", "count"] == 1
+    assert "2024-06-04 16:20 UTC (11 items)" in quality.loc["mass_moves", "detail"]

@@ -9,7 +9,9 @@ from dashboard.board import short_id
 from dashboard.limits_view import change_marks, report_limits
 from dashboard.view import current_view
 from dashboard.widgets import chart, fmt, md, no_data, table
+from metrics.days import local_days
 from metrics.limits import TOTAL
+from metrics.quality import MASS_MOVE_ITEMS, mass_moves
 from metrics.stability import (
     cycle_times_in_done_order,
     report_littles_law,
@@ -84,7 +86,25 @@ with right:
     )
 
 chart(charts.weekly_throughput(daily), key="throughput")
-st.caption("Items delivered each week, with the 4-week moving average.")
+st.caption(
+    "Items delivered each week, with the 4-week moving average of whole weeks; a pale bar is a "
+    "part week at either end of the range."
+)
+bulk = mass_moves(report.intervals)
+bulk_day = local_days(bulk["minute"], workflow.timezone)
+bulk = bulk[(bulk_day >= report.first_day) & (bulk_day <= report.last_day)]
+if len(bulk):
+    named = ", ".join(
+        f"{m.tz_convert(workflow.timezone):%d %b %Y %H:%M} ({n} items)"
+        for m, n in zip(bulk["minute"].head(5), bulk["items"].head(5), strict=True)
+    )
+    more = f" and {len(bulk) - 5} more" if len(bulk) > 5 else ""
+    st.warning(
+        f"Board clean-ups: {MASS_MOVE_ITEMS} or more items moved within one minute at {named}"
+        f"{more}. Such moves are bookkeeping, not flow: throughput and the CFD jump on those "
+        "days. The Data page's quality report lists every one.",
+        icon="⚠️",
+    )
 done = charts.delivered_items(report.items, workflow.timezone)
 done = done[(done["done_day"] >= report.first_day) & (done["done_day"] <= report.last_day)]
 if len(done):
