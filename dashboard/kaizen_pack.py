@@ -355,7 +355,10 @@ def report_html(
     history = wip_limits_table(changes, workflow)
     when = pd.to_datetime(history["changed_at"].replace("", None), utc=True)
     history["changed_at"] = when.dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M").fillna("")
-    parts.append(_table(history.rename(columns={"changed_at": f"changed ({tz})"})))
+    if len(history):
+        parts.append(_table(history.rename(columns={"changed_at": f"changed ({tz})"})))
+    else:
+        parts.append("<p>No WIP limit in the workflow file and no change recorded.</p>")
     # The closing note stays in the last section: printed alone it would take a sheet.
     parts.append(
         '<p class="meta">Made with Flowdeck. Definitions: cycle time counts calendar '

@@ -206,3 +206,19 @@ def test_explain_an_item_with_backward_moves_and_a_reopen(tmp_path, capsys):
                          "flow_efficiency 1.0")  # fmt: skip
     assert main(["explain", "X-9", "--config", str(config), "--events", str(events)]) == 1
     assert "did you mean X-1?" in capsys.readouterr().err
+
+
+def test_pack_of_a_workflow_without_limits_says_so(tmp_path):
+    config = tmp_path / "flowdeck.toml"
+    config.write_text(HOSTILE_TOML.replace("wip_limit = 2\n", ""), encoding="utf-8")
+    events = tmp_path / "events.csv"
+    write_events(events)
+    out = tmp_path / "pack.zip"
+    args = ["kaizen", "--config", str(config), "--events", str(events), "--as-of", "2024-03-20",
+            "--change", "2024-02-26", "--days", "7", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    files = read_zip(out)
+    assert csv_of(files, "wip_limits.csv").empty
+    assert "No WIP limit in the workflow file and no change recorded." in files[
+        "report.html"
+    ].decode("utf-8")
