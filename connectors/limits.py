@@ -10,6 +10,7 @@ either both the file and the history change or neither does.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import tomllib
@@ -149,16 +150,15 @@ def reconcile(config: Config, store: Store) -> pd.DataFrame:
     return store.reconcile_wip_limits(configured_limits(config.workflow))
 
 
-def reconcile_at(config: Config, db: str | os.PathLike | None = None) -> pd.DataFrame | None:
-    """`reconcile` against the store beside the workflow file (or `db`), when there is one;
-    None when there is no store yet (nothing to record into)."""
-    if config.path is None:
-        return None
-    path = resolve_db_path(config, db)
-    if not path.is_file():
-        return None
-    with open_store(path, create=False) as store:
+def reconcile_if_possible(config: Config, store: Store) -> pd.DataFrame | None:
+    """`reconcile` for readers (an export, the dashboard): when the store cannot be written
+    right now (a sync holds it, a read-only file), the hand edit is recorded on a later read
+    instead of failing the read. None when it could not be recorded."""
+    try:
         return reconcile(config, store)
+    except FlowdeckError as exc:
+        logging.getLogger("flowdeck").warning("hand edits of WIP limits not recorded yet: %s", exc)
+        return None
 
 
 def _read_text(path: Path) -> str:

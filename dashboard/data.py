@@ -12,6 +12,7 @@ Cached objects are shared by every session: callers treat them as read-only.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import streamlit as st
 
 from connectors.config import DEFAULT_CONFIG, Config, find_config_path, load_config
 from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data, demo_wip_limit_changes
-from connectors.limits import LimitChange, reconcile, set_limit
+from connectors.limits import LimitChange, reconcile_if_possible, set_limit
 from connectors.secrets import load_secrets, scrub
 from connectors.store import ENV_VAR as DB_ENV_VAR
 from connectors.store import Store, default_db_path, open_store, resolve_db_path
@@ -194,13 +195,20 @@ def _load(setup: Setup, version: int, config_mtime: float, today: dt.date) -> Lo
     )  # fmt: skip
 
 
+class _NotYetRecorded(Exception):
+    """A hand edit of the limits could not be recorded yet."""
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _reconcile(setup: Setup, config_mtime: float, store_exists: bool) -> None:
     """Record hand edits of the workflow file's limits, once per version of the file (the
     arguments are the cache key: a new modification time reads the file again)."""
     if setup.demo or setup.config_path is None or not store_exists:
         return
-    reconcile(load_config(setup.config_path), _store(str(setup.db_path)))
+    if reconcile_if_possible(load_config(setup.config_path), _store(str(setup.db_path))) is None:
+        # Not recorded (the store is busy): raising keeps this call out of the cache, so the
+        # next rerun tries again.
+        raise _NotYetRecorded
 
 
 def _today(setup: Setup) -> dt.date:
@@ -219,7 +227,10 @@ def load(setup: Setup) -> tuple[Loaded | None, str | None]:
     """The current data, or the last good data of this session with the error that prevents
     reading newer data (None when there never was any)."""
     try:
-        _reconcile(setup, _mtime(setup.config_path), setup.db_path.is_file())
+        # The data can still be read when a hand edit cannot be recorded yet: a later rerun
+        # records it.
+        with contextlib.suppress(_NotYetRecorded):
+            _reconcile(setup, _mtime(setup.config_path), setup.db_path.is_file())
         version = data_version(setup)
         loaded = _load(setup, version, _mtime(setup.config_path), _today(setup))
     except FlowdeckError as exc:

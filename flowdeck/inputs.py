@@ -168,11 +168,11 @@ def load_data(
             f"no data: no --events/--stage-dates/--deployments given and no store at {path} "
             "(run `flowdeck import FILE --source NAME` or `flowdeck sync` first, or use --demo)"
         )
-    from connectors.limits import reconcile
+    from connectors.limits import reconcile_if_possible
 
     with open_store(path, create=False) as store:
         # Reading the workflow file with its store: a hand edit of a limit is recorded now.
-        reconcile(config, store)
+        reconcile_if_possible(config, store)
         return store.read_flow_data()
 
 

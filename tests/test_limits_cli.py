@@ -237,3 +237,27 @@ def test_a_limit_is_added_inside_an_inline_table_and_bad_calls_are_refused(tmp_p
         set_limit(config_path, "Dev", 0, "a", "b")
     with pytest.raises(ConfigError, match="workflow file not found"):
         set_limit(tmp_path / "missing.toml", "Dev", 2, "a", "b")
+
+
+def test_a_busy_store_does_not_stop_a_reader_and_the_edit_is_recorded_later(team):
+    from connectors.limits import reconcile_if_possible
+
+    db = team.parent / ".flowdeck" / "flowdeck.db"
+    with open_store(db) as store:
+        store.reconcile_wip_limits({"Dev": 4, "Review": None, "total": 9})
+    team.write_text(WORKFLOW.replace("wip_limit = 4   #", "wip_limit = 2   #"), encoding="utf-8")
+    config = load_config(team)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a sync holding the write lock
+    try:
+        with open_store(db, create=False, timeout=0.2) as store:
+            assert reconcile_if_possible(config, store) is None
+            assert store.wip_limit_changes().empty
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with open_store(db, create=False) as store:
+        recorded = reconcile_if_possible(config, store)
+    assert recorded[["stage", "old_limit", "new_limit", "who"]].values.tolist() == [
+        ["Dev", 4, 2, "flowdeck.toml"]
+    ]
