@@ -24,6 +24,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from connectors.atomic_write import write_atomically
 from connectors.config import Config, config_from_table
+from connectors.secrets import scrub
 from connectors.store import Store, check_who_why, open_store, resolve_db_path
 from metrics.errors import ConfigError, FlowdeckError, InputError
 from metrics.limits import TOTAL, configured_limits
@@ -216,7 +217,8 @@ def set_limit(
     config = _config_of(text, path)
     key = resolve_key(config, stage)
     new = parse_limit(limit)
-    who, why = check_who_why(who, why)
+    # A credential typed into the reason by mistake is never stored (nor shown from the store).
+    who, why = check_who_why(scrub(who or ""), scrub(why or ""))
     old = current_limit(config, key)
     if old == new:
         return LimitChange(key, old, new, changed=False, path=path)

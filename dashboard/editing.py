@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from connectors.secrets import remember_secret
+
 PASSWORD_ENV_VAR = "FLOWDECK_EDITOR_PASSWORD"
 PASSWORD_SECRET = "editor_password"
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
@@ -35,12 +37,17 @@ class EditRights:
 def _configured_password() -> str | None:
     value = os.environ.get(PASSWORD_ENV_VAR, "")
     if value:
+        # Like every credential the process reads: scrubbed from any text it shows or logs.
+        remember_secret(value, PASSWORD_ENV_VAR)
         return value
     try:
         secret = st.secrets.get(PASSWORD_SECRET)
     except Exception:  # no secrets file, or one that is not valid TOML: no password from it
         return None
-    return str(secret) if secret else None
+    if not secret:
+        return None
+    remember_secret(str(secret), PASSWORD_SECRET)
+    return str(secret)
 
 
 def is_loopback(address: str | None) -> bool:
