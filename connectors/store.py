@@ -25,9 +25,11 @@ and its cursor, each in one transaction of plain SQL) so that a sync that dies k
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +41,17 @@ import numpy as np
 import pandas as pd
 
 from connectors.secrets import printable
+from connectors.store_engine import (
+    READ_BATCH_ITEMS,
+    STAGE_TABLES,
+    DatabaseUrl,
+    Engine,
+    PostgresConnection,
+    PostgresEngine,
+    SqliteEngine,
+    application_name,
+    is_database_url,
+)
 from connectors.store_schema import MIGRATIONS, SCHEMA_VERSION, migrate, rollback, run_script
 from metrics.days import as_utc
 from metrics.errors import FlowdeckError, InputError
@@ -63,19 +76,38 @@ ENV_VAR = "FLOWDECK_DB"
 TABLES = ("items", "events", "deployments", "shipped")
 
 _KIND_CODE = {kind: code for code, kind in enumerate(EVENT_KINDS)}
-#: Items per batch when reading events (see `_event_columns`).
-_READ_BATCH_ITEMS = 10_000
+#: Items per batch when reading events from SQLite (see `SqliteEngine.event_columns`).
+_READ_BATCH_ITEMS = READ_BATCH_ITEMS
+
+#: Where a store is: an SQLite file, or a PostgreSQL database.
+Location = Path | DatabaseUrl
 
 
-def resolve_db_path(config: Config | None, db: str | os.PathLike | None) -> Path:
+def resolve_db_path(config: Config | None, db: str | os.PathLike | None) -> Location:
     """Where the store lives: `--db`, else `$FLOWDECK_DB`, else `.flowdeck/flowdeck.db` beside
-    the workflow file, else in the working directory."""
-    if db is not None and str(db).strip():
-        return Path(db).expanduser()
-    env = os.environ.get(ENV_VAR, "").strip()
-    if env:
-        return Path(env).expanduser()
+    the workflow file, else in the working directory. A `postgresql://` URL names a PostgreSQL
+    database; anything else is an SQLite file."""
+    for value in (db, os.environ.get(ENV_VAR)):
+        if value is not None and str(value).strip():
+            return as_location(value)
     return default_db_path(config.directory if config is not None else Path.cwd())
+
+
+def as_location(value: str | os.PathLike | DatabaseUrl) -> Location:
+    if isinstance(value, DatabaseUrl):
+        return value
+    text = str(value).strip()
+    if is_database_url(text):
+        from connectors import secrets
+
+        url = DatabaseUrl(text)
+        # The process-wide scrubber (when this build has it) then hides the password from
+        # every message, not only the store's own.
+        remember = getattr(secrets, "remember_secret", None)
+        if url.password and remember is not None:
+            remember(url.password, "the database password")
+        return url
+    return Path(text).expanduser()
 
 
 def default_db_path(directory: Path) -> Path:
@@ -84,7 +116,9 @@ def default_db_path(directory: Path) -> Path:
     return directory / DEFAULT_DIR / DEFAULT_NAME
 
 
-def _fresh_hint(path: Path) -> str:
+def _fresh_hint(path: Location) -> str:
+    if isinstance(path, DatabaseUrl):
+        return "pass --db URL to use another database, or drop this one's tables to start afresh"
     return f"pass --db PATH to use another store, or move {path} away to start a fresh one"
 
 
@@ -145,41 +179,6 @@ def _take(values: Any, positions: np.ndarray) -> pd.Series:
     return pd.Series(pd.Index(values, dtype=str).take(positions))
 
 
-def _event_columns(
-    conn: sqlite3.Connection, item_refs: pd.Series, where: str
-) -> tuple[np.ndarray, ...]:
-    """The events' item, changed_at, kind, status and seq as int64 arrays.
-
-    Each column of a batch of items comes back as ONE text of comma-separated integers
-    (group_concat), parsed by numpy: about twice as fast as a row tuple per event, and no
-    Python object per value. Every aggregate of one query sees the rows in the same order, so
-    the five columns stay aligned. Batches of items keep each text far below SQLite's string
-    limit.
-    """
-    query = (
-        "SELECT group_concat(item), group_concat(changed_at), group_concat(kind), "
-        "group_concat(status), group_concat(seq) FROM events WHERE item BETWEEN ? AND ?"
-    )
-    refs = np.sort(item_refs.to_numpy(dtype=np.int64))
-    parts: list[list[np.ndarray]] = [[] for _ in range(5)]
-    for start in range(0, len(refs), _READ_BATCH_ITEMS):
-        low, high = int(refs[start]), int(refs[min(start + _READ_BATCH_ITEMS, len(refs)) - 1])
-        row = conn.execute(query, (low, high)).fetchone()
-        if row[0] is None:
-            continue
-        for column, text in zip(parts, row, strict=True):
-            column.append(np.fromstring(text, dtype=np.int64, sep=","))
-    columns = [np.concatenate(c) if c else np.empty(0, dtype=np.int64) for c in parts]
-    if where and len(columns[0]):
-        # Reading some sources: the id ranges above may hold other sources' items too. Dropping
-        # them here is faster than a per-row `IN (subquery)` in SQLite.
-        wanted = np.zeros(int(max(refs.max(), columns[0].max())) + 1, dtype=bool)
-        wanted[refs] = True
-        keep = wanted[columns[0]]
-        columns = [c[keep] for c in columns]
-    return tuple(columns)
-
-
 @dataclass(frozen=True)
 class TableCounts:
     added: int = 0
@@ -204,9 +203,12 @@ class Store:
     dashboard) can be used from several threads, one call at a time.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: Any, engine: Engine) -> None:
         self._conn = conn
-        self.path = path
+        self.engine = engine
+        self.path: Location = engine.location
+        #: The schema version this open upgraded the store from (None: it was current).
+        self.upgraded_from: int | None = None
         self._lock = threading.RLock()
         self._writing = False
 
@@ -227,12 +229,14 @@ class Store:
                 yield self._conn
             except sqlite3.Error as exc:
                 raise _translate(exc, self.path) from None
+            except _postgres_errors() as exc:
+                raise _translate_postgres(exc, self.path) from None
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         """One read transaction: every select inside sees the same committed state."""
         with self._guard() as conn:
-            conn.execute("BEGIN")
+            conn.execute(self.engine.begin_read())
             try:
                 yield conn
             finally:
@@ -244,19 +248,53 @@ class Store:
         """One write transaction; the write lock is taken up front (waiting up to the busy
         timeout), so it never fails half-way for want of it."""
         with self._guard() as conn:
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(self.engine.begin_write())
             try:
                 yield conn
+                if isinstance(conn, PostgresConnection):
+                    # Held for the commit only; see `_bump_version`.
+                    conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
                 conn.execute("COMMIT")
             except BaseException:
                 rollback(conn)
                 raise
 
+    @contextmanager
+    def source_lock(self, name: str, wait: float) -> Iterator[None]:
+        """Hold the lock that keeps two processes (on any machines) from syncing source `name`
+        at the same time, waiting up to `wait` seconds for it; `SourceBusy` names the holder.
+
+        On PostgreSQL this is a session-level advisory lock keyed by the source's name: the
+        server releases it when the holder's connection ends, so a killed sync never leaves it
+        behind. On SQLite the whole store already has one writer at a time (the lock file of
+        `connectors.sync.sync_lock`), so there is nothing more to take.
+        """
+        if not isinstance(self.engine, PostgresEngine):
+            yield
+            return
+        key = _source_lock_key(name)
+        deadline = time.monotonic() + wait
+        with self._guard() as conn:
+            while not conn.execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()[0]:
+                if time.monotonic() >= deadline:
+                    raise SourceBusy(
+                        f"source '{name}' is being synced by another process "
+                        f"({_lock_holder(conn, key)}); it was left to that one"
+                    )
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            with self._guard() as conn:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                conn.execute("SELECT pg_advisory_unlock(?)", (key,))
+
     # ---- reading -------------------------------------------------------------------------
 
     def schema_version(self) -> int:
         with self._guard() as conn:
-            return conn.execute("PRAGMA user_version").fetchone()[0]
+            return self.engine.schema_version(conn)
 
     def data_version(self) -> int:
         """A number that changes whenever a write (sync, import, WIP-limit change) commits."""
@@ -292,7 +330,7 @@ class Store:
                 marks = ",".join("?" * len(sources))
                 where, params = f" WHERE source IN ({marks})", tuple(sources)
             items = self._read_items(conn, where, params)
-            events = self._read_events(conn, items, where)
+            events = self._read_events(conn, items, sources)
             deployments, shipped = self._read_deployments(conn, where, params)
             pulls = self._read_pull_requests(conn, items)
         items_frame = items.drop(columns="_ref")
@@ -305,7 +343,7 @@ class Store:
         )
 
     @staticmethod
-    def _read_pull_requests(conn: sqlite3.Connection, items: pd.DataFrame) -> pd.DataFrame:
+    def _read_pull_requests(conn: Any, items: pd.DataFrame) -> pd.DataFrame:
         columns = PULL_REQUEST_INPUT_COLUMNS[1:]
         rows = conn.execute(
             f"SELECT item, {', '.join(columns)} FROM pull_requests ORDER BY item"
@@ -322,7 +360,7 @@ class Store:
         return conform_pull_requests(frame)
 
     @staticmethod
-    def _read_items(conn: sqlite3.Connection, where: str, params: tuple) -> pd.DataFrame:
+    def _read_items(conn: Any, where: str, params: tuple) -> pd.DataFrame:
         rows = conn.execute(
             "SELECT id, item_id, title, type, labels, url, source, lines_changed FROM items"
             f"{where} ORDER BY id",
@@ -334,9 +372,12 @@ class Store:
         frame.insert(0, "_ref", raw["_ref"].astype("int64"))
         return frame
 
-    @staticmethod
-    def _read_events(conn: sqlite3.Connection, items: pd.DataFrame, where: str) -> pd.DataFrame:
-        refs, changed, kinds, status_ids, seq = _event_columns(conn, items["_ref"], where)
+    def _read_events(
+        self, conn: Any, items: pd.DataFrame, sources: list[str] | None
+    ) -> pd.DataFrame:
+        refs, changed, kinds, status_ids, seq = self.engine.event_columns(
+            conn, items["_ref"].to_numpy(dtype=np.int64), sources
+        )
         # Rows come in key order (item, time, kind, status); events of one item at one instant
         # apply in `seq` order, so re-sort when that differs (or the scan order was unusual).
         same_item = refs[1:] == refs[:-1]
@@ -369,7 +410,7 @@ class Store:
 
     @staticmethod
     def _read_deployments(
-        conn: sqlite3.Connection, where: str, params: tuple
+        conn: Any, where: str, params: tuple
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         rows = conn.execute(
             "SELECT deploy_id, deployed_at, environment, status, version, source FROM deployments"
@@ -600,6 +641,32 @@ def _wip_changes_frame(rows: list) -> pd.DataFrame:
     return frame
 
 
+class SourceBusy(FlowdeckError):
+    """Another process holds the sync lock of a source."""
+
+
+def _source_lock_key(name: str) -> int:
+    # A stable 64-bit key of the name: the same on every machine and Python (not `hash()`).
+    digest = hashlib.blake2b(f"flowdeck-sync:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock_holder(conn: Any, key: int) -> str:
+    """Who holds an advisory lock, as `pg_stat_activity` shows it (its application name says
+    which command on which machine)."""
+    unsigned = key & 0xFFFF_FFFF_FFFF_FFFF
+    row = conn.execute(
+        "SELECT a.application_name, host(a.client_addr) FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+        "AND l.granted AND l.classid = ? AND l.objid = ? AND l.objsubid = 1 LIMIT 1",
+        (unsigned >> 32, unsigned & 0xFFFF_FFFF),
+    ).fetchone()
+    if row is None:
+        return "it has just finished"
+    who = row[0] or "a client"
+    return f"{who} from {row[1]}" if row[1] else who
+
+
 def _timestamp_ns(value: Any) -> int:
     try:
         stamp = as_utc(value)
@@ -610,16 +677,22 @@ def _timestamp_ns(value: Any) -> int:
     return stamp.as_unit("ns").value
 
 
-def _data_version(conn: sqlite3.Connection) -> int:
+def _data_version(conn: Any) -> int:
     return conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0]
 
 
-def _bump_version(conn: sqlite3.Connection) -> int:
+def _bump_version(conn: Any) -> int:
+    """The generation of the current write (what its rows' `synced` become): the new data
+    version on SQLite. On PostgreSQL, where writers of different sources run at the same time,
+    a sequence, and the data version moves only as the write commits (`Store._write`): taking
+    the `meta` row at the start would make every writer wait for the slowest one."""
+    if isinstance(conn, PostgresConnection):
+        return int(conn.execute(f"SELECT nextval('{_GENERATIONS}')").fetchone()[0])
     conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
     return _data_version(conn)
 
 
-def _ensure_source(conn: sqlite3.Connection, name: str, kind: str, path: Path) -> None:
+def _ensure_source(conn: Any, name: str, kind: str, path: Path) -> None:
     row = conn.execute("SELECT kind FROM sources WHERE name = ?", (name,)).fetchone()
     if row is None:
         conn.execute("INSERT INTO sources (name, kind) VALUES (?, ?)", (name, kind))
@@ -692,7 +765,7 @@ class SourceWriter:
         events = conform_events(chunk.events) if len(chunk.events) else None
         deployments = conform_deployments(chunk.deployments) if len(chunk.deployments) else None
         shipped = chunk.shipped if len(chunk.shipped) else None
-        staged: list[tuple[str, list]] = []
+        staged: list[tuple[str, Iterable]] = []
         if items is not None:
             if items["item_id"].str.strip().eq("").any():
                 raise InputError(f"{where}: an item has an empty item_id")
@@ -706,14 +779,9 @@ class SourceWriter:
                 [None if pd.isna(v) else int(v) for v in lines],
                 strict=True,
             )
-            staged.append(("INSERT OR REPLACE INTO temp.stage_items VALUES (?,?,?,?,?,?)", rows))
+            staged.append(("stage_items", rows))
         if events is not None:
-            staged.append(
-                (
-                    "INSERT OR REPLACE INTO temp.stage_events VALUES (?,?,?,?,?,?)",
-                    _event_rows(events, where),
-                )
-            )
+            staged.append(("stage_events", _event_rows(events, where)))
         if deployments is not None:
             rows = zip(
                 deployments["deploy_id"].tolist(),
@@ -729,29 +797,26 @@ class SourceWriter:
                     f"{where}: deployment status {deployments['status'][bad].iloc[0]!r} is not "
                     "'success' or 'failure'"
                 )
-            staged.append(
-                ("INSERT OR REPLACE INTO temp.stage_deployments VALUES (?,?,?,?,?)", rows)
-            )
+            staged.append(("stage_deployments", rows))
         if shipped is not None:
             rows = zip(
                 shipped["deploy_id"].astype(str).tolist(),
                 shipped["item_id"].astype(str).tolist(),
                 strict=True,
             )
-            staged.append(("INSERT OR IGNORE INTO temp.stage_shipped VALUES (?,?)", rows))
+            staged.append(("stage_shipped", rows))
         pulls = getattr(chunk, "pull_requests", None)
         if pulls is not None and len(pulls):
             pulls = conform_pull_requests(pulls)
             times = [_nullable_ns(pulls[c]) for c in PULL_REQUEST_INPUT_COLUMNS[1:]]
             rows = zip(pulls["item_id"].tolist(), *times, strict=True)
-            staged.append(
-                ("INSERT OR REPLACE INTO temp.stage_pull_requests VALUES (?,?,?,?,?,?)", rows)
-            )
+            staged.append(("stage_pull_requests", rows))
+        engine = self._store.engine
         with self._store._guard() as conn:
             conn.execute("BEGIN")
             try:
-                for sql, rows in staged:
-                    conn.executemany(sql, rows)
+                for table, rows in staged:
+                    engine.stage(conn, STAGE_TABLES[table], rows)
             except BaseException:
                 rollback(conn)
                 raise
@@ -837,7 +902,7 @@ class SourceWriter:
             self._merged[table] = _add(self._merged.get(table, (0, 0)), merged[table])
         self._pending = 0
 
-    def _merge(self, conn: sqlite3.Connection) -> tuple[int, dict[str, tuple[int, int]]]:
+    def _merge(self, conn: Any) -> tuple[int, dict[str, tuple[int, int]]]:
         """Upsert everything staged into the store (inside the caller's transaction): the new
         data version and (added, updated) per table."""
         name, path = self.name, self._store.path
@@ -858,7 +923,7 @@ def _add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
     return a[0] + b[0], a[1] + b[1]
 
 
-def _set_result(conn: sqlite3.Connection, name: str, result: str) -> None:
+def _set_result(conn: Any, name: str, result: str) -> None:
     conn.execute(
         "UPDATE sources SET last_sync_at = ?, last_result = ?, last_error = NULL WHERE name = ?",
         (_now_ns(), result, name),
@@ -894,7 +959,7 @@ def _event_rows(events: pd.DataFrame, where: str) -> Iterator[tuple]:
     )
 
 
-def _clear_stage(conn: sqlite3.Connection) -> None:
+def _clear_stage(conn: Any) -> None:
     run_script(
         conn,
         """
@@ -907,7 +972,7 @@ def _clear_stage(conn: sqlite3.Connection) -> None:
     )
 
 
-def _drop_stage(conn: sqlite3.Connection) -> None:
+def _drop_stage(conn: Any) -> None:
     run_script(
         conn,
         """
@@ -917,11 +982,16 @@ def _drop_stage(conn: sqlite3.Connection) -> None:
         DROP TABLE IF EXISTS temp.stage_deployments;
         DROP TABLE IF EXISTS temp.stage_shipped;
         DROP TABLE IF EXISTS temp.stage_pull_requests;
+        DROP TABLE IF EXISTS temp.load_stage_items;
+        DROP TABLE IF EXISTS temp.load_stage_events;
+        DROP TABLE IF EXISTS temp.load_stage_deployments;
+        DROP TABLE IF EXISTS temp.load_stage_shipped;
+        DROP TABLE IF EXISTS temp.load_stage_pull_requests;
         """,
     )
 
 
-def _check_owner(conn: sqlite3.Connection, name: str, path: Path) -> None:
+def _check_owner(conn: Any, name: str, path: Path) -> None:
     """Ids are namespaced by source, so an id already held by another source is a bug in a
     connector or a mistaken import: refuse it rather than move the row between sources."""
     checks = (
@@ -950,7 +1020,7 @@ def _check_owner(conn: sqlite3.Connection, name: str, path: Path) -> None:
             )
 
 
-def _merge_items(conn: sqlite3.Connection, name: str, gen: int) -> tuple[int, int]:
+def _merge_items(conn: Any, name: str, gen: int) -> tuple[int, int]:
     before = _count(conn, "SELECT count(*) FROM items WHERE source = ?", (name,))
     updated = _count(
         conn,
@@ -978,7 +1048,7 @@ def _merge_items(conn: sqlite3.Connection, name: str, gen: int) -> tuple[int, in
     return after - before, updated
 
 
-def _merge_events(conn: sqlite3.Connection, name: str, gen: int) -> tuple[int, int]:
+def _merge_events(conn: Any, name: str, gen: int) -> tuple[int, int]:
     conn.execute(
         "INSERT OR IGNORE INTO statuses (name) SELECT DISTINCT status FROM temp.stage_events"
     )
@@ -1005,7 +1075,9 @@ def _merge_events(conn: sqlite3.Connection, name: str, gen: int) -> tuple[int, i
     conn.execute(
         "INSERT INTO events (item, changed_at, kind, status, occurrence, seq, synced) "
         "SELECT item, changed_at, kind, status, occurrence, seq, ? "
-        "FROM temp.stage_events_resolved WHERE true "
+        # In read order: PostgreSQL keeps a bulk load's rows in this order, so a read of them
+        # needs no sort (SQLite keeps key order anyway).
+        "FROM temp.stage_events_resolved WHERE true ORDER BY item, changed_at, seq "
         "ON CONFLICT (item, changed_at, kind, status, occurrence) DO UPDATE SET "
         "seq = excluded.seq, synced = excluded.synced",
         (gen,),
@@ -1014,7 +1086,7 @@ def _merge_events(conn: sqlite3.Connection, name: str, gen: int) -> tuple[int, i
     return added, updated
 
 
-def _merge_deployments(conn: sqlite3.Connection, name: str, gen: int) -> tuple[int, int]:
+def _merge_deployments(conn: Any, name: str, gen: int) -> tuple[int, int]:
     added = _count(
         conn,
         "SELECT count(*) FROM temp.stage_deployments s WHERE NOT EXISTS "
@@ -1038,7 +1110,7 @@ def _merge_deployments(conn: sqlite3.Connection, name: str, gen: int) -> tuple[i
     return added, updated
 
 
-def _merge_pull_requests(conn: sqlite3.Connection, name: str, gen: int) -> None:
+def _merge_pull_requests(conn: Any, name: str, gen: int) -> None:
     conn.execute(
         "INSERT INTO pull_requests (item, created_at, ready_at, first_commit_at, "
         "first_review_at, merged_at, synced) SELECT i.id, s.created_at, s.ready_at, "
@@ -1052,7 +1124,7 @@ def _merge_pull_requests(conn: sqlite3.Connection, name: str, gen: int) -> None:
     )
 
 
-def _merge_shipped(conn: sqlite3.Connection, gen: int, path: Path) -> tuple[int, int]:
+def _merge_shipped(conn: Any, gen: int, path: Path) -> tuple[int, int]:
     orphan = conn.execute(
         "SELECT s.deploy_id FROM temp.stage_shipped s WHERE NOT EXISTS "
         "(SELECT 1 FROM deployments d WHERE d.deploy_id = s.deploy_id) LIMIT 1"
@@ -1075,7 +1147,7 @@ def _merge_shipped(conn: sqlite3.Connection, gen: int, path: Path) -> tuple[int,
     return added, 0
 
 
-def _sweep(conn: sqlite3.Connection, name: str, gen: int, replace: set[str]) -> dict[str, int]:
+def _sweep(conn: Any, name: str, gen: int, replace: set[str]) -> dict[str, int]:
     """Delete this source's rows of the replaced tables that the current write did not see.
     Children first, so that the counts are of rows actually removed."""
     removed = dict.fromkeys(TABLES, 0)
@@ -1099,19 +1171,32 @@ def _sweep(conn: sqlite3.Connection, name: str, gen: int, replace: set[str]) -> 
     return removed
 
 
-def _count(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> int:
+def _count(conn: Any, sql: str, params: tuple = ()) -> int:
     return int(conn.execute(sql, params).fetchone()[0])
 
 
-def open_store(path: Path | str, create: bool = True, *, timeout: float = 5.0) -> Store:
-    """Open (and if needed create, then migrate) the store at `path`.
+def open_store(
+    path: Location | str,
+    create: bool = True,
+    *,
+    timeout: float = 5.0,
+    purpose: str = "store",
+    migrate: bool = True,
+) -> Store:
+    """Open (and if needed create, then migrate) the store at `path`: an SQLite file, or a
+    PostgreSQL database (a `DatabaseUrl` or a `postgresql://` text).
 
     `create=False` refuses a missing file (for readers: nothing to show yet). A missing
     `.flowdeck` directory (the default location) is created; any other missing directory is an
     error, as is an unwritable one, a file that is not a store, a store from a newer Flowdeck
-    and a store locked for longer than `timeout` seconds.
+    and a store locked for longer than `timeout` seconds. `migrate=False` refuses a store of an
+    older schema instead of upgrading it (`flowdeck db upgrade` does that explicitly).
+    `purpose` names the connection on a PostgreSQL server (`pg_stat_activity`).
     """
-    path = Path(path).expanduser()
+    location = as_location(path)
+    if isinstance(location, DatabaseUrl):
+        return _open_postgres(location, create, timeout, purpose, migrate)
+    path = location
     if path.is_dir():
         raise FlowdeckError(
             f"{path} is a directory; the store is a file, e.g. {path / DEFAULT_NAME}"
@@ -1132,14 +1217,16 @@ def open_store(path: Path | str, create: bool = True, *, timeout: float = 5.0) -
     except sqlite3.Error as exc:
         raise _translate(exc, path) from None
     try:
-        _prepare(conn, path)
+        upgraded_from = _prepare(conn, path, migrate)
     except sqlite3.Error as exc:
         conn.close()
         raise _translate(exc, path) from None
     except BaseException:
         conn.close()
         raise
-    return Store(conn, path)
+    store = Store(conn, SqliteEngine(path, lambda: _READ_BATCH_ITEMS))
+    store.upgraded_from = upgraded_from
+    return store
 
 
 def _create_file(path: Path) -> None:
@@ -1172,13 +1259,10 @@ def _create_file(path: Path) -> None:
         ) from None
 
 
-def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+def _prepare(conn: Any, path: Path, allow_migrate: bool = True) -> int | None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise FlowdeckError(
-            f"{path}: the store was written by a newer Flowdeck (schema version {version}; this "
-            f"one knows up to {SCHEMA_VERSION}); upgrade Flowdeck, or {_fresh_hint(path)}"
-        )
+        raise _newer_store(path, version)
     if version == 0:
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if tables:
@@ -1193,11 +1277,144 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
     # lose the last one, and it never corrupts the file.
     conn.execute("PRAGMA synchronous = NORMAL")
     if version < SCHEMA_VERSION:
+        if not allow_migrate and version > 0:
+            raise _older_store(path, version)
         migrate(conn, SCHEMA_VERSION)
+        return version
+    return None
+
+
+def _older_store(location: Location, version: int) -> FlowdeckError:
+    return FlowdeckError(
+        f"{location}: the store has schema version {version}, this Flowdeck needs "
+        f"{SCHEMA_VERSION}; run `flowdeck db upgrade` first"
+    )
+
+
+def _newer_store(location: Location, version: int) -> FlowdeckError:
+    return FlowdeckError(
+        f"{location}: the store was written by a newer Flowdeck (schema version {version}; this "
+        f"one knows up to {SCHEMA_VERSION}); upgrade Flowdeck, or {_fresh_hint(location)}"
+    )
+
+
+# ---- PostgreSQL -------------------------------------------------------------------------
+
+#: Serialises migrations of one database between processes (a transaction-level advisory lock).
+_MIGRATION_LOCK = "flowdeck-migrate"
+#: The sequence of write generations on PostgreSQL (see `_bump_version`).
+_GENERATIONS = "flowdeck_generation"
+#: How long a PostgreSQL write waits for a row another writer holds (a status both insert, the
+#: data version at commit) before it fails with a message instead of hanging.
+PG_LOCK_TIMEOUT = "120s"
+
+
+def _postgres_errors() -> tuple[type[BaseException], ...]:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return ()
+    return (psycopg.Error,)
+
+
+def _translate_postgres(exc: BaseException, url: DatabaseUrl) -> FlowdeckError:
+    """A PostgreSQL failure as one line naming the server and database, never the password."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if url.password:
+        text = text.replace(url.password, "***")
+    return FlowdeckError(f"{url}: store error: {text}")
+
+
+def _open_postgres(
+    url: DatabaseUrl, create: bool, timeout: float, purpose: str, allow_migrate: bool
+) -> Store:
+    import psycopg
+
+    where = f"the PostgreSQL store on {url.host}:{url.port}, database '{url.database}'"
+    try:
+        raw = psycopg.connect(
+            autocommit=True,
+            connect_timeout=max(2, int(timeout)),
+            application_name=application_name(purpose),
+            **url.connect_args(),
+        )
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split())
+        if url.password:
+            reason = reason.replace(url.password, "***")
+        raise FlowdeckError(f"cannot connect to {where}: {reason}") from None
+    conn = PostgresConnection(raw)
+    engine = PostgresEngine(url)
+    try:
+        upgraded_from = _prepare_postgres(conn, engine, create, allow_migrate)
+    except psycopg.Error as exc:
+        conn.close()
+        raise _translate_postgres(exc, url) from None
+    except BaseException:
+        conn.close()
+        raise
+    store = Store(conn, engine)
+    store.upgraded_from = upgraded_from
+    return store
+
+
+def _prepare_postgres(
+    conn: PostgresConnection, engine: PostgresEngine, create: bool, allow_migrate: bool
+) -> int | None:
+    url = engine.location
+    conn.execute(f"SET lock_timeout = '{PG_LOCK_TIMEOUT}'")
+    version = engine.schema_version(conn)
+    ready = conn.execute(f"SELECT to_regclass('{_GENERATIONS}') IS NOT NULL").fetchone()[0]
+    if version == SCHEMA_VERSION and ready:
+        return None
+    if version > SCHEMA_VERSION:
+        raise _newer_store(url, version)
+    if version == 0 and not create:
+        raise FlowdeckError(
+            f"no Flowdeck store in {url}: run `flowdeck db upgrade`, `flowdeck sync` or "
+            "`flowdeck import` first"
+        )
+    if version > 0 and not allow_migrate:
+        raise _older_store(url, version)
+    conn.execute("BEGIN")
+    try:
+        # Another process may be migrating the same database: wait for it, then re-read.
+        conn.raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_MIGRATION_LOCK,))
+        version = engine.schema_version(conn)
+        if version == 0:
+            others = conn.execute(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = current_schema()"
+            ).fetchone()[0]
+            if others:
+                raise FlowdeckError(
+                    f"{url}: the database holds other tables but no Flowdeck store; use an "
+                    "empty database for Flowdeck"
+                )
+            conn.execute("CREATE TABLE flowdeck_schema (version INTEGER NOT NULL)")
+            conn.execute("INSERT INTO flowdeck_schema (version) VALUES (0)")
+        if version > SCHEMA_VERSION:
+            raise _newer_store(url, version)
+        upgraded_from = version if version < SCHEMA_VERSION else None
+        for number in range(version, SCHEMA_VERSION):
+            MIGRATIONS[number](conn)
+        conn.execute("UPDATE flowdeck_schema SET version = ?", (SCHEMA_VERSION,))
+        conn.execute(f"CREATE SEQUENCE IF NOT EXISTS {_GENERATIONS}")
+        # Above every generation already written (rows carry the data version before this).
+        conn.execute(
+            f"SELECT setval('{_GENERATIONS}', greatest((SELECT last_value FROM {_GENERATIONS}), "
+            "(SELECT value FROM meta WHERE key = 'data_version') + 1))"
+        )
+    except BaseException:
+        rollback(conn)
+        raise
+    conn.execute("COMMIT")
+    return upgraded_from
 
 
 __all__ = [
     "Store",
+    "SourceBusy",
     "SourceWriter",
     "WriteCounts",
     "TableCounts",

@@ -9,10 +9,13 @@ keeps its checkpoints and the next one resumes from there. A source that fails i
 (`last_result = failed`, `last_error`) with its data and cursor as of its last checkpoint (the
 previous sync's when there was none), and the next source still syncs.
 
-Only one sync or import writes to a store at a time: a lock file beside the store
+Only one sync or import writes to an SQLite store at a time: a lock file beside the store
 (`flowdeck.db.lock`, held with `filelock`: an OS file lock, so a killed process never leaves it
-locked).
-A second one waits a few seconds, then stops with a clear message.
+locked). A second one waits a few seconds, then stops with a clear message. On PostgreSQL, where
+several machines share the store, the lock is per source (an advisory lock, released by the
+server when its holder's connection ends): two syncs of different sources run side by side, and
+a source that another sync holds for longer than the wait is skipped with a message naming the
+holder.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from connectors.csv_files import sniff_csv_kind
 from connectors.csv_source import CsvSettings, read_file
 from connectors.kinds import source_kind
 from connectors.secrets import load_secrets, printable, remember_basic_auth, remember_secret
-from connectors.store import TABLES, Store, WriteCounts, open_store
+from connectors.store import TABLES, Location, SourceBusy, Store, WriteCounts, open_store
 from metrics.errors import ConfigError, FlowdeckError, InputError
 
 #: Kinds whose fetch always returns the source's whole data (files): every sync that fetched
@@ -99,6 +102,17 @@ class QuietReporter:
 
 
 @contextmanager
+def writer_lock(store: Store, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """The store-wide writer lock of an SQLite store; nothing on PostgreSQL, whose syncs lock
+    each source (`Store.source_lock`)."""
+    if isinstance(store.path, Path):
+        with sync_lock(store.path, wait):
+            yield
+    else:
+        yield
+
+
+@contextmanager
 def sync_lock(store_path: Path, wait: float = LOCK_WAIT) -> Iterator[Path]:
     """Hold the store's writer lock (waiting up to `wait` seconds) for the block."""
     lock_path = store_path.with_name(store_path.name + ".lock")
@@ -152,7 +166,7 @@ def remember_configured_secrets(config: Config, secrets: Mapping[str, str]) -> N
 
 def sync_sources(
     config: Config,
-    store_path: Path,
+    store_path: Location | str,
     names: Sequence[str] | None = None,
     full: bool = False,
     progress: SyncReporter | None = None,
@@ -175,9 +189,11 @@ def sync_sources(
         secrets = load_secrets(config.directory)
     remember_configured_secrets(config, secrets)
     results: list[SourceResult] = []
-    with open_store(store_path) as store, sync_lock(store.path, lock_wait):
+    with open_store(store_path, purpose="sync") as store, writer_lock(store, lock_wait):
         for source in sources:
-            result = _sync_one(store, config, source, full, secrets, reporter, checkpoint_every)
+            result = _sync_one(
+                store, config, source, full, secrets, reporter, checkpoint_every, lock_wait
+            )
             results.append(result)
             reporter.finish(result)
     return results
@@ -191,9 +207,31 @@ def _sync_one(
     secrets: Mapping[str, str],
     reporter: SyncReporter,
     checkpoint_every: int = CHECKPOINT_EVERY,
+    lock_wait: float = LOCK_WAIT,
 ) -> SourceResult:
     began = time.monotonic()
     progress = reporter.start(source.name, source.kind)
+    try:
+        with store.source_lock(source.name, lock_wait):
+            return _sync_locked(
+                store, config, source, full, secrets, progress, began, checkpoint_every
+            )
+    except SourceBusy as exc:
+        # Not recorded in the store: the source is not failing, another sync is on it.
+        return SourceResult(source.name, source.kind, False, time.monotonic() - began, None,
+                            error=str(exc))  # fmt: skip
+
+
+def _sync_locked(
+    store: Store,
+    config: Config,
+    source: SourceConfig,
+    full: bool,
+    secrets: Mapping[str, str],
+    progress: Progress,
+    began: float,
+    checkpoint_every: int,
+) -> SourceResult:
     writer = None
     try:
         kind = source_kind(source.kind, f"source '{source.name}'")
@@ -261,7 +299,7 @@ def _quietly(action: Any) -> None:
 
 
 def import_file(
-    store_path: Path,
+    store_path: Location | str,
     file: Path,
     source: str,
     config: Config | None = None,
@@ -300,7 +338,11 @@ def import_file(
         workflow=config.workflow if config is not None else None,
     )
     data = read_file(kind, file, settings)
-    with open_store(store_path) as store, sync_lock(store.path, lock_wait):
+    with (
+        open_store(store_path, purpose="import") as store,
+        writer_lock(store, lock_wait),
+        store.source_lock(source, lock_wait),
+    ):
         writer = store.writer(source, "csv")
         try:
             writer.add(Chunk(data.items, data.events, data.deployments, data.shipped))

@@ -33,7 +33,8 @@ def run_sync(config_path: str, db: str, pause_source: str, go_file: str) -> None
         return removed
 
     store_module._sweep = sweep_then_pause
-    results = sync_sources(load_config(config_path), Path(db), secrets={})
+    # A database URL or an SQLite file: open_store tells them apart.
+    results = sync_sources(load_config(config_path), db, secrets={})
     for result in results:
         print(result.line(), flush=True)
     print("done", flush=True)

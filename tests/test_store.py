@@ -1,5 +1,6 @@
-"""The SQLite store against real files in a temporary directory: round trips, keys,
-replacement, migrations and every bad-store case of issue 3."""
+"""The store against real SQLite files in a temporary directory and real PostgreSQL databases
+(tests using the `db` fixture run on both engines): round trips, keys, replacement, migrations
+and every bad-store case of issue 3."""
 
 from __future__ import annotations
 
@@ -109,8 +110,8 @@ FULL = chunk(
 )
 
 
-def test_round_trip_of_every_table(tmp_path):
-    path = tmp_path / "flowdeck.db"
+def test_round_trip_of_every_table(db):
+    path = db
     with open_store(path) as store:
         counts = write(store, "t", FULL)
         store.record_wip_limit_change("Dev", 3, 4, ts("2024-03-08 10:00"), "ana", "swarm more")
@@ -172,8 +173,8 @@ def test_round_trip_of_every_table(tmp_path):
     assert list(changes["who"]) == ["ana", "bo"] and changes["why"].iloc[0] == "swarm more"
 
 
-def test_an_empty_store_reads_as_empty_canonical_frames(tmp_path):
-    with open_store(tmp_path / "s.db") as store:
+def test_an_empty_store_reads_as_empty_canonical_frames(db):
+    with open_store(db) as store:
         data = store.read_flow_data()
         assert store.sources_status().empty and store.quality().empty
         assert store.wip_limit_changes().empty
@@ -182,8 +183,8 @@ def test_an_empty_store_reads_as_empty_canonical_frames(tmp_path):
     assert list(data.events.columns) == ["item_id", "changed_at", "event", "status", "seq"]
 
 
-def test_writing_the_same_data_twice_changes_nothing(tmp_path):
-    with open_store(tmp_path / "s.db") as store:
+def test_writing_the_same_data_twice_changes_nothing(db):
+    with open_store(db) as store:
         write(store, "t", FULL)
         before = store.read_flow_data()
         version = store.data_version()
@@ -197,7 +198,7 @@ def test_writing_the_same_data_twice_changes_nothing(tmp_path):
         pd.testing.assert_frame_equal(getattr(before, frame), getattr(after, frame))
 
 
-def test_a_refetched_boundary_in_another_chunk_is_not_duplicated(tmp_path):
+def test_a_refetched_boundary_in_another_chunk_is_not_duplicated(db):
     # The connector fetches from the cursor inclusive: the boundary item's history comes again,
     # in a chunk of its own and with different seq numbers.
     first = chunk([("t:1", "2024-03-01 09:00", "Dev"), ("t:1", "2024-03-02 09:00", "Done"),
@@ -206,7 +207,7 @@ def test_a_refetched_boundary_in_another_chunk_is_not_duplicated(tmp_path):
                    ("t:1", "2024-03-01 09:00", "Dev", "status", 7),
                    ("t:1", "2024-03-02 09:00", "Done", "status", 8),
                    ("t:1", "2024-03-02 09:00", "Done", "status", 9)])  # fmt: skip
-    with open_store(tmp_path / "s.db") as store:
+    with open_store(db) as store:
         write(store, "t", first)
         counts = write(store, "t", chunk([]), again)
         events = store.read_flow_data().events
@@ -215,8 +216,8 @@ def test_a_refetched_boundary_in_another_chunk_is_not_duplicated(tmp_path):
     assert list(events.loc[events["item_id"] == "t:1", "seq"]) == [7, 8, 9]
 
 
-def test_an_upsert_updates_changed_rows_and_keeps_the_rest(tmp_path):
-    with open_store(tmp_path / "s.db") as store:
+def test_an_upsert_updates_changed_rows_and_keeps_the_rest(db):
+    with open_store(db) as store:
         write(store, "t", FULL)
         change = chunk(
             [("t:1", "2024-03-06 09:00", "Dev")],
@@ -250,13 +251,13 @@ def test_an_upsert_updates_changed_rows_and_keeps_the_rest(tmp_path):
     assert data.items.set_index("item_id").loc["t:1", "title"] == "renamed"
 
 
-def test_a_replacing_write_removes_what_the_source_no_longer_has(tmp_path):
+def test_a_replacing_write_removes_what_the_source_no_longer_has(db):
     smaller = chunk(
         [("t:2", "2024-03-02 08:00", "Dev")],
         items=[{"item_id": "t:2", "title": "kept"}],
         deployments=[{"deploy_id": "t:d2", "deployed_at": ts("2024-03-07 07:00")}],
     )
-    with open_store(tmp_path / "s.db") as store:
+    with open_store(db) as store:
         write(store, "t", FULL)
         write(store, "other", chunk([("o:1", "2024-03-01 09:00", "Dev")]))
         counts = write(store, "t", smaller, replace=TABLES)
@@ -268,8 +269,8 @@ def test_a_replacing_write_removes_what_the_source_no_longer_has(tmp_path):
     assert data.shipped.empty
 
 
-def test_reading_some_sources(tmp_path):
-    with open_store(tmp_path / "s.db") as store:
+def test_reading_some_sources(db):
+    with open_store(db) as store:
         write(store, "t", FULL)
         write(store, "o", chunk([("o:1", "2024-03-01 09:00", "Dev")]))
         only = store.read_flow_data(["o"])
@@ -279,8 +280,8 @@ def test_reading_some_sources(tmp_path):
     assert only.deployments.empty and only.shipped.empty
 
 
-def test_an_id_of_another_source_is_refused_and_nothing_is_written(tmp_path):
-    with open_store(tmp_path / "s.db") as store:
+def test_an_id_of_another_source_is_refused_and_nothing_is_written(db):
+    with open_store(db) as store:
         write(store, "a", chunk([("x:1", "2024-03-01 09:00", "Dev")]))
         version = store.data_version()
         with pytest.raises(FlowdeckError, match="'x:1' from source 'b' already belongs to"):
@@ -290,8 +291,8 @@ def test_an_id_of_another_source_is_refused_and_nothing_is_written(tmp_path):
         assert len(store.read_flow_data().events) == 1
 
 
-def test_bad_rows_are_refused_before_anything_is_staged(tmp_path):
-    with open_store(tmp_path / "s.db") as store:
+def test_bad_rows_are_refused_before_anything_is_staged(db):
+    with open_store(db) as store:
         writer = store.writer("t", "csv")
         with pytest.raises(InputError, match="event kind 'paused' is unknown"):
             writer.add(chunk([("t:1", "2024-03-01 09:00", "Dev", "paused")]))
@@ -303,8 +304,8 @@ def test_bad_rows_are_refused_before_anything_is_staged(tmp_path):
             store.record_wip_limit_change("Dev", 3, 0)
 
 
-def test_one_writer_at_a_time_per_open_store(tmp_path):
-    with open_store(tmp_path / "s.db") as store:
+def test_one_writer_at_a_time_per_open_store(db):
+    with open_store(db) as store:
         first = store.writer("t", "csv")
         with pytest.raises(RuntimeError, match="already has an open writer"):
             store.writer("u", "csv")
@@ -315,8 +316,8 @@ def test_one_writer_at_a_time_per_open_store(tmp_path):
         store.writer("u", "csv").discard()
 
 
-def test_the_data_version_changes_with_every_write(tmp_path):
-    with open_store(tmp_path / "s.db") as store:
+def test_the_data_version_changes_with_every_write(db):
+    with open_store(db) as store:
         seen = [store.data_version()]
         write(store, "t", FULL)
         seen.append(store.data_version())
@@ -465,7 +466,7 @@ def test_where_the_store_lives(tmp_path, monkeypatch):
     assert resolve_db_path(config, str(tmp_path / "flag.db")) == tmp_path / "flag.db"
 
 
-def test_bulk_reads_keep_every_event_in_item_time_and_seq_order(tmp_path, monkeypatch):
+def test_bulk_reads_keep_every_event_in_item_time_and_seq_order(db, monkeypatch):
     # Not a timing test (that is bench/store.py): a few thousand events, with ties at one
     # instant, through the same bulk path in many small batches, with and without a filter.
     monkeypatch.setattr(store_module, "_READ_BATCH_ITEMS", 7)
@@ -480,7 +481,7 @@ def test_bulk_reads_keep_every_event_in_item_time_and_seq_order(tmp_path, monkey
         "status": rng.choice(["A", "B", "C"], n),
         "seq": rng.permutation(n),
     })  # fmt: skip
-    with open_store(tmp_path / "s.db") as store:
+    with open_store(db) as store:
         write(store, "o", chunk([(f"o:{i}", "2024-01-01 09:00", "A") for i in range(20)]))
         write(store, "t", Chunk(events=events))
         write(store, "u", chunk([(f"u:{i}", "2024-01-01 09:00", "A") for i in range(20)]))
@@ -495,3 +496,86 @@ def test_bulk_reads_keep_every_event_in_item_time_and_seq_order(tmp_path, monkey
         assert list(group["status"]) == list(expected["status"])
         assert list(group["seq"]) == list(expected["seq"])
         assert group["changed_at"].is_monotonic_increasing
+
+
+# ---- PostgreSQL only ---------------------------------------------------------------------
+
+
+def test_a_postgresql_store_of_the_previous_version_is_migrated_with_its_data(pg_url):
+    import psycopg
+
+    from connectors.store_engine import PostgresConnection
+
+    raw = psycopg.connect(pg_url, autocommit=True)
+    conn = PostgresConnection(raw)
+    conn.execute("CREATE TABLE flowdeck_schema (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO flowdeck_schema VALUES (?)", (SCHEMA_VERSION - 1,))
+    for migration in MIGRATIONS[:-1]:
+        migration(conn)
+    conn.execute("INSERT INTO sources (name, kind, cursor) VALUES ('t', 'csv', 'c1')")
+    conn.execute("INSERT INTO items (item_id, source, title, synced) VALUES ('t:1', 't', 'x', 1)")
+    conn.execute("INSERT INTO statuses (name) VALUES ('Dev')")
+    conn.execute("INSERT INTO events VALUES (1, ?, 0, 1, 0, 0, 1)", (ts("2024-03-01 09:00").value,))
+    raw.close()
+
+    with pytest.raises(FlowdeckError, match="flowdeck db upgrade"):
+        open_store(pg_url, migrate=False)
+    with open_store(pg_url) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        data = store.read_flow_data()
+        store.record_wip_limit_change("Dev", 2, 3, who="lead")
+        assert store.source_cursor("t") == "c1"
+    assert list(data.events["status"]) == ["Dev"]
+    assert data.events["changed_at"].iloc[0] == ts("2024-03-01 09:00")
+    with open_store(pg_url, migrate=False) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+
+
+def test_a_postgresql_store_from_a_newer_flowdeck_or_another_database_is_refused(
+    postgres_cluster, pg_url
+):
+    import psycopg
+
+    open_store(pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE flowdeck_schema SET version = %s", (SCHEMA_VERSION + 1,))
+    with pytest.raises(FlowdeckError) as err:
+        open_store(pg_url)
+    message = str(err.value)
+    assert "newer Flowdeck" in message and f"schema version {SCHEMA_VERSION + 1}" in message
+    assert postgres_cluster.password not in message and "127.0.0.1" in message
+
+    other = postgres_cluster.new_database("someone_elses")
+    with psycopg.connect(other, autocommit=True) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    with pytest.raises(FlowdeckError, match="other tables but no Flowdeck store"):
+        open_store(other)
+    empty = postgres_cluster.new_database("empty_for_reader")
+    with pytest.raises(FlowdeckError, match="no Flowdeck store in"):
+        open_store(empty, create=False)
+
+
+def test_a_failed_connection_names_host_and_database_never_the_password(postgres_cluster):
+    wrong = postgres_cluster.url("postgres").replace(postgres_cluster.password, "Wr0ng-s3cret")
+    with pytest.raises(FlowdeckError) as err:
+        open_store(wrong)
+    message = str(err.value)
+    assert "127.0.0.1" in message and "'postgres'" in message
+    assert "Wr0ng-s3cret" not in message and "password authentication failed" in message
+    missing = postgres_cluster.url("no_such_db")
+    with pytest.raises(FlowdeckError) as err:
+        open_store(missing)
+    assert "'no_such_db'" in str(err.value) and postgres_cluster.password not in str(err.value)
+
+
+def test_a_database_url_is_never_shown_with_its_password(monkeypatch):
+    url = "postgresql://flow:S3cret-pw@db.example:6543/flowdeck?sslmode=require"
+    monkeypatch.setenv("FLOWDECK_DB", url)
+    location = resolve_db_path(None, None)
+    assert str(location) == "postgresql://flow@db.example:6543/flowdeck?sslmode=require"
+    assert "S3cret" not in repr(location) and "S3cret" not in f"{location}"
+    assert (location.host, location.port, location.database) == ("db.example", 6543, "flowdeck")
+    assert location.connect_args()["sslmode"] == "require"
+    assert resolve_db_path(None, "postgres://a@b/c").database == "c"
+    with pytest.raises(FlowdeckError, match="names no database"):
+        resolve_db_path(None, "postgresql://a:S3cret-pw@b")

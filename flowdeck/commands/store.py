@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from connectors.sync import SourceResult
 
+DB_HELP = "Store: an SQLite file (default .flowdeck/flowdeck.db) or a postgresql:// URL."
 KIND_LABELS = {"events": "event log", "stage_dates": "stage dates", "deployments": "deployments"}
 
 
@@ -108,18 +109,33 @@ def _console() -> Console:
 )
 @click.option("--full", is_flag=True, help="Ignore the cursors: fetch everything again.")
 @click.option("--config", "config_path", metavar="PATH", help="Workflow file (./flowdeck.toml).")
-@click.option("--db", metavar="PATH", help="Store file (default: .flowdeck/flowdeck.db).")
-def sync_command(names: tuple[str, ...], full: bool, config_path: str | None, db: str | None):
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
+@click.option(
+    "--wait",
+    "lock_wait",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="How long to wait for a store or source that another sync is writing (default 3).",
+)
+def sync_command(
+    names: tuple[str, ...],
+    full: bool,
+    config_path: str | None,
+    db: str | None,
+    lock_wait: float | None,
+):
     """Fetch the [[sources]] of the workflow file into the store."""
     from connectors.store import resolve_db_path
-    from connectors.sync import sync_sources
+    from connectors.sync import LOCK_WAIT, sync_sources
 
     config = require_config(config_path)
     path = resolve_db_path(config, db)
     console = _console()
     with RichReporter(console) as reporter:
         results = sync_sources(config, path, names=list(names) or None, full=full,
-                               progress=reporter)  # fmt: skip
+                               progress=reporter,
+                               lock_wait=LOCK_WAIT if lock_wait is None else lock_wait)  # fmt: skip
     failed = [r.name for r in results if not r.ok]
     if failed:
         synced = "; the others were synced" if len(failed) < len(results) else ""
@@ -133,7 +149,7 @@ def sync_command(names: tuple[str, ...], full: bool, config_path: str | None, db
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--source", "source", required=True, metavar="NAME", help="Source to load into.")
 @click.option("--config", "config_path", metavar="PATH", help="Workflow file (./flowdeck.toml).")
-@click.option("--db", metavar="PATH", help="Store file (default: .flowdeck/flowdeck.db).")
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
 @click.option(
     "--map", "mapping", metavar="A=B,...", help="Event-log columns: canonical=file column."
 )
@@ -167,7 +183,7 @@ def _when(value: object) -> str:
 
 @click.command("status")
 @click.option("--config", "config_path", metavar="PATH", help="Workflow file (./flowdeck.toml).")
-@click.option("--db", metavar="PATH", help="Store file (default: .flowdeck/flowdeck.db).")
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
 def status_command(config_path: str | None, db: str | None) -> None:
     """List the sources in the store: last sync, result, counts and the last error."""
     from rich.table import Table
@@ -220,7 +236,33 @@ def status_command(config_path: str | None, db: str | None) -> None:
         console.print(Text(f"data quality, {row.source}: {row.key} = {row.count}"))
 
 
+@click.group("db")
+def db_group() -> None:
+    """The store itself: create it or bring its schema up to date."""
+
+
+@db_group.command("upgrade")
+@click.option("--config", "config_path", metavar="PATH", help="Workflow file (./flowdeck.toml).")
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
+def db_upgrade_command(config_path: str | None, db: str | None) -> None:
+    """Create the store, or apply the migrations it lacks (one transaction)."""
+    from connectors.store import open_store, resolve_db_path
+
+    config = find_config(config_path)
+    path = resolve_db_path(config, db)
+    with open_store(path, create=True, purpose="db upgrade") as store:
+        version, before = store.schema_version(), store.upgraded_from
+    if before is None:
+        message = f"store {path}: schema version {version}, up to date"
+    elif before == 0:
+        message = f"store {path}: created at schema version {version}"
+    else:
+        message = f"store {path}: upgraded from schema version {before} to {version}"
+    _console().print(Text(message))
+
+
 def register(main: click.Group, init: click.Group) -> None:
+    main.add_command(db_group)
     main.add_command(sync_command)
     main.add_command(import_command)
     main.add_command(status_command)
