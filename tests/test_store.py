@@ -523,7 +523,7 @@ def test_a_postgresql_store_of_the_previous_version_is_migrated_with_its_data(pg
     with open_store(pg_url) as store:
         assert store.schema_version() == SCHEMA_VERSION
         data = store.read_flow_data()
-        store.record_wip_limit_change("Dev", 2, 3, who="lead")
+        store.record_wip_limit_change("Dev", 2, 3, who="lead", why="more hands")
         assert store.source_cursor("t") == "c1"
     assert list(data.events["status"]) == ["Dev"]
     assert data.events["changed_at"].iloc[0] == ts("2024-03-01 09:00")

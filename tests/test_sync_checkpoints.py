@@ -94,9 +94,9 @@ timeout = 10
 
 
 @pytest.mark.parametrize("items", ["issues", "both"])
-def test_a_github_first_sync_that_dies_resumes_where_it_stopped(github, tmp_path, items):
+def test_a_github_first_sync_that_dies_resumes_where_it_stopped(github, tmp_path, items, db):
+    # `db` on each engine; the uninterrupted sync it is compared with goes to SQLite.
     config = load_config(_github_config(tmp_path, github, items))
-    db = tmp_path / "flowdeck.db"
     secrets = {"GITHUB_TOKEN": TOKEN}
 
     # 25 issues, 5 a page: pages 1-3 answer, then GitHub keeps failing (the one retry too).
@@ -145,9 +145,8 @@ def test_an_uninterrupted_sync_with_checkpoints_counts_every_row_once(github, tm
     assert _snapshot(tmp_path / "a.db")[1].equals(_snapshot(tmp_path / "b.db")[1])
 
 
-def test_a_full_resync_that_dies_keeps_the_stored_cursor_and_removes_nothing(github, tmp_path):
+def test_a_full_resync_that_dies_keeps_the_stored_cursor_and_removes_nothing(github, tmp_path, db):
     config = load_config(_github_config(tmp_path, github))
-    db = tmp_path / "flowdeck.db"
     secrets = {"GITHUB_TOKEN": TOKEN}
     assert sync_sources(config, db, secrets=secrets)[0].ok
     with open_store(db) as store:

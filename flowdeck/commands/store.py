@@ -246,6 +246,8 @@ def db_group() -> None:
 @click.option("--db", metavar="PATH|URL", help=DB_HELP)
 def db_upgrade_command(config_path: str | None, db: str | None) -> None:
     """Create the store, or apply the migrations it lacks (one transaction)."""
+    from rich.text import Text
+
     from connectors.store import open_store, resolve_db_path
 
     config = find_config(config_path)
