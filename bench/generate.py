@@ -144,7 +144,9 @@ def generated_event_log(n_items: int, seed: int = 7) -> pd.DataFrame:
     when = created[item] + before - before[first_row[item]]
 
     # Blocked spells: inside the stay of the walk's blocked slot, for a share of the items.
-    blocked_item = np.flatnonzero((slot[walk] >= 0) & (rng.random(n_items) < BLOCKED_SHARE))
+    # (Only where the walk reaches its blocked slot: a recent item's walk may stop before.)
+    host = (slot[walk] >= 0) & (slot[walk] < n_steps)
+    blocked_item = np.flatnonzero(host & (rng.random(n_items) < BLOCKED_SHARE))
     host_row = first_row[blocked_item] + slot[walk[blocked_item]]
     host_start, host_stay = when[host_row], stay_ns[host_row]
     b_start = host_start + (host_stay * rng.uniform(0.1, 0.4, len(blocked_item))).astype(np.int64)

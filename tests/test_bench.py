@@ -40,6 +40,10 @@ def test_generated_log_has_the_realistic_shape():
     assert times.is_monotonic_increasing
     assert (times.max() - times.min()).days > 3 * 365
     assert times.max() <= end_of_day(AS_OF_DAY, "Europe/Berlin")
+    # Blocked spells sit in an item's own in-progress time (its first In Progress before them).
+    started = times[log["status"].eq("In Progress")].groupby(log["item_id"]).min()
+    blocked = log["event"].eq("blocked")
+    assert (times[blocked].to_numpy() >= started.reindex(log["item_id"][blocked]).to_numpy()).all()
     # Rework: some item enters In Progress twice.
     again = log[log["status"].eq("In Progress")].groupby("item_id").size()
     assert (again > 1).any()
