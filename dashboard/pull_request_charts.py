@@ -33,8 +33,13 @@ def weekly_waits(weeks: pd.DataFrame) -> go.Figure:
                 "%{x|%Y-%m-%d} (%{customdata} merged)<extra></extra>",
             )
         )
-    fig.update_layout(barmode="stack")
-    return _layout(fig, "Where pull requests wait (median hours per week)", "", "hours")
+    fig = _layout(fig, "Where pull requests wait (median hours per week)", "", "hours")
+    # Four names do not fit beside the title at half width: the legend goes under the chart.
+    fig.update_layout(
+        barmode="stack",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0},
+    )
+    return fig
 
 
 def size_against_time(flow: pd.DataFrame) -> go.Figure:
@@ -53,6 +58,7 @@ def size_against_time(flow: pd.DataFrame) -> go.Figure:
             name="pull requests",
         )
     )
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(type="log")
+    # Ticks at powers of ten only: log axes otherwise crowd minor labels at half width.
+    fig.update_xaxes(type="log", dtick=1)
+    fig.update_yaxes(type="log", tickvals=[1, 2, 5, 10, 24, 48, 100, 200, 500, 1000, 2000])
     return _layout(fig, "Pull-request size against time in review", "lines changed", "hours")
