@@ -100,6 +100,20 @@ def remember_basic_auth(user: str, password: str, user_label: str, password_labe
         remember_secret(f"{user}:{password}", f"{user_label}:{password_label}")
 
 
+def remember_url_password(url: str, label: str) -> None:
+    """The password of a connection URL (`postgresql://user:PASSWORD@host/db`), in its
+    percent-encoded form as written and decoded, so that an error quoting the URL is scrubbed."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return
+    if password:
+        remember_secret(password, f"password of {label}")
+        remember_secret(unquote(password), f"password of {label}")
+
+
 def forget_secrets() -> None:
     """Forget every remembered value (tests that run many processes' worth in one)."""
     with _known_lock:

@@ -278,3 +278,11 @@ def test_a_jira_that_does_not_answer_json(jira, tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "did not answer with JSON" in err
     assert not (tmp_path / "flowdeck.toml").exists()
+
+
+def test_a_connection_url_password_is_scrubbed():
+    from connectors.secrets import remember_url_password
+
+    remember_url_password("postgresql://flow:s3cr%40t-pass@db.example:5432/flow", "FLOWDECK_DB")
+    text = scrub("could not connect to postgresql://flow:s3cr%40t-pass@db.example (s3cr@t-pass)")
+    assert "s3cr" not in text and "db.example" in text

@@ -83,7 +83,7 @@ def init_github(
     from connectors.github.client import make_client
     from connectors.github.settings import parse_settings
     from connectors.github.starter import read_board, starter_toml, write_new_file
-    from connectors.secrets import load_secrets
+    from connectors.secrets import load_secrets, printable
 
     path = Path(out)
     if path.exists() and not force:
@@ -109,9 +109,11 @@ def init_github(
     write_new_file(path, text, force)
     workflow = config_from_table(tomllib.loads(text)).workflow
     names = workflow.stage_names
+    # The board's title and option names come from GitHub: no terminal escapes from them.
     click.echo(
-        f"wrote {path}: {len(names)} stages from {board.origin}, start '{names[workflow.start]}', "
-        f"done '{names[workflow.done]}'; review them and the WIP limits, then run `flowdeck sync`"
+        f"wrote {path}: {len(names)} stages from {printable(board.origin)}, start "
+        f"'{printable(names[workflow.start])}', done '{printable(names[workflow.done])}'; review "
+        "them and the WIP limits, then run `flowdeck sync`"
     )
 
 
