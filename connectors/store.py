@@ -110,6 +110,18 @@ def as_location(value: str | os.PathLike | DatabaseUrl) -> Location:
     return Path(text).expanduser()
 
 
+def store_exists(location: Location) -> bool:
+    """Whether there may be a store to read: an SQLite file that exists, or any database URL
+    (whether the database holds a store is found out by opening it)."""
+    return isinstance(location, DatabaseUrl) or location.is_file()
+
+
+def location_key(location: Location) -> str:
+    """A text that identifies the store, for caches only: it holds a URL's password, so it is
+    never shown (`str(location)` is the text to show)."""
+    return location.url if isinstance(location, DatabaseUrl) else str(location)
+
+
 def default_db_path(directory: Path) -> Path:
     """The store's place when none is named: `.flowdeck/flowdeck.db` in `directory` (the
     workflow file's folder)."""
@@ -1420,6 +1432,7 @@ __all__ = [
     "TableCounts",
     "open_store",
     "resolve_db_path",
+    "store_exists",
     "SCHEMA_VERSION",
     "MIGRATIONS",
 ]

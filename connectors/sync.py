@@ -20,8 +20,9 @@ holder.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -359,3 +360,45 @@ def import_file(
         source, "csv", True, time.monotonic() - began, counts, chunks=1,
         rows=len(data.items) + len(data.events) + len(data.deployments),
     )  # fmt: skip
+
+
+def sync_every(
+    config: Config,
+    store_path: Location | str,
+    minutes: float,
+    stop: threading.Event,
+    echo: Callable[[str], None],
+    names: Sequence[str] | None = None,
+    *,
+    lock_wait: float = LOCK_WAIT,
+) -> int:
+    """The sync worker: sync every `minutes` until `stop` is set; returns the number of runs.
+
+    Each run prints one line (when, how many sources synced, which failed and why in short, how
+    long, when the next starts). A run that fails (a source, or the store itself: the database
+    down for a minute) is reported and the worker goes on; only configuration errors, found
+    before the first run, stop it. A run in progress when `stop` is set completes first (each
+    source is one transaction, so stopping sooner would gain nothing but a retry).
+    """
+    select_sources(config, names)  # a bad --source is a configuration error: before any run
+    runs = 0
+    while not stop.is_set():
+        began = time.monotonic()
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+        try:
+            results = sync_sources(config, store_path, names, secrets=None, lock_wait=lock_wait)
+            failed = [r for r in results if not r.ok]
+            summary = f"{len(results) - len(failed)} of {len(results)} sources synced"
+            if failed:
+                summary += "; failed: " + "; ".join(
+                    f"{r.name} ({printable(r.error or '', limit=200)})" for r in failed
+                )
+        except FlowdeckError as exc:
+            summary = f"the run failed: {printable(str(exc), limit=300)}"
+        runs += 1
+        took = time.monotonic() - began
+        pause = max(0.0, minutes * 60 - took)
+        following = time.strftime("%H:%M:%S", time.gmtime(time.time() + pause))
+        echo(f"{stamp} UTC run {runs}: {summary} ({took:.1f} s); next at {following} UTC")
+        stop.wait(pause)
+    return runs

@@ -26,7 +26,16 @@ from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data, demo_wip_li
 from connectors.limits import LimitChange, reconcile_if_possible, set_limit
 from connectors.secrets import load_secrets, scrub
 from connectors.store import ENV_VAR as DB_ENV_VAR
-from connectors.store import Store, default_db_path, open_store, resolve_db_path
+from connectors.store import (
+    Location,
+    Store,
+    as_location,
+    default_db_path,
+    location_key,
+    open_store,
+    resolve_db_path,
+    store_exists,
+)
 from connectors.sync import remember_configured_secrets
 from dashboard.filters import Filters, day_range, filter_flow_data, filter_options
 from dashboard.sync_runner import SyncRunner
@@ -49,7 +58,7 @@ class Setup:
     """Where this dashboard reads from. `config_path` None with no store means the demo."""
 
     config_path: Path | None
-    db_path: Path
+    db_path: Location
     sync_every: float | None = None
     read_only: bool = False
     """Served beyond this machine (`--host` not loopback): no Sync now button, since anyone on
@@ -57,7 +66,7 @@ class Setup:
 
     @property
     def demo(self) -> bool:
-        return self.config_path is None and not self.db_path.is_file()
+        return self.config_path is None and not store_exists(self.db_path)
 
 
 def setup_from_env(environ: os._Environ | dict | None = None) -> Setup:
@@ -70,7 +79,7 @@ def setup_from_env(environ: os._Environ | dict | None = None) -> Setup:
     config_path = find_config_path(raw or None)
     db = env.get(DB_ENV_VAR, "").strip() or None
     if config_path is not None:
-        db_path = Path(db).expanduser() if db else default_db_path(config_path.parent)
+        db_path = as_location(db) if db else default_db_path(config_path.parent)
     else:
         db_path = resolve_db_path(None, db)
     every_raw = env.get(SYNC_EVERY_ENV_VAR, "").strip()
@@ -84,7 +93,7 @@ def setup_from_env(environ: os._Environ | dict | None = None) -> Setup:
             raise ConfigError(
                 f"{SYNC_EVERY_ENV_VAR}={every_raw!r}: expected a number of minutes above 0"
             )
-    if config_path is None and db_path.is_file():
+    if config_path is None and store_exists(db_path):
         raise ConfigError(
             f"there is a store at {db_path} but no workflow file to read it with: "
             f"start with `flowdeck dashboard --config {DEFAULT_CONFIG}`"
@@ -142,9 +151,9 @@ def data_version(setup: Setup) -> int:
     """0 for the demo, -1 while there is no store yet, else the store's data version."""
     if setup.demo:
         return 0
-    if not setup.db_path.is_file():
+    if not store_exists(setup.db_path):
         return -1
-    return _store(str(setup.db_path)).data_version()
+    return _store(location_key(setup.db_path)).data_version()
 
 
 def _mtime(path: Path | None) -> float:
@@ -172,7 +181,7 @@ def _load(setup: Setup, version: int, config_mtime: float, today: dt.date) -> Lo
             sources = pd.DataFrame()
             quality = pd.DataFrame(columns=["source", "key", "count"])
         else:
-            store = _store(str(setup.db_path))
+            store = _store(location_key(setup.db_path))
             data = store.read_flow_data()
             changes = store.wip_limit_changes()
             sources = store.sources_status()
@@ -200,12 +209,13 @@ class _NotYetRecorded(Exception):
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _reconcile(setup: Setup, config_mtime: float, store_exists: bool) -> None:
+def _reconcile(setup: Setup, config_mtime: float, have_store: bool) -> None:
     """Record hand edits of the workflow file's limits, once per version of the file (the
     arguments are the cache key: a new modification time reads the file again)."""
-    if setup.demo or setup.config_path is None or not store_exists:
+    if setup.demo or setup.config_path is None or not have_store:
         return
-    if reconcile_if_possible(load_config(setup.config_path), _store(str(setup.db_path))) is None:
+    store = _store(location_key(setup.db_path))
+    if reconcile_if_possible(load_config(setup.config_path), store) is None:
         # Not recorded (the store is busy): raising keeps this call out of the cache, so the
         # next rerun tries again.
         raise _NotYetRecorded
@@ -230,7 +240,7 @@ def load(setup: Setup) -> tuple[Loaded | None, str | None]:
         # The data can still be read when a hand edit cannot be recorded yet: a later rerun
         # records it.
         with contextlib.suppress(_NotYetRecorded):
-            _reconcile(setup, _mtime(setup.config_path), setup.db_path.is_file())
+            _reconcile(setup, _mtime(setup.config_path), store_exists(setup.db_path))
         version = data_version(setup)
         loaded = _load(setup, version, _mtime(setup.config_path), _today(setup))
     except FlowdeckError as exc:

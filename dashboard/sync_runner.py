@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from connectors.config import load_config
+from connectors.store_engine import DatabaseUrl
 from connectors.sync import QuietReporter, SourceResult, SyncReporter, sync_sources
 from metrics.errors import FlowdeckError
 
@@ -40,7 +41,7 @@ class SyncOutcome:
 @dataclass
 class SyncRunner:
     config_path: Path
-    store_path: Path
+    store_path: Path | DatabaseUrl
     every_minutes: float | None = None
     last: SyncOutcome | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

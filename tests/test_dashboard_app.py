@@ -109,6 +109,18 @@ def store_env(monkeypatch, tmp_path):
     return config, db
 
 
+@pytest.fixture
+def store_env_any(monkeypatch, tmp_path, db):
+    """The same on each engine: an SQLite file or a PostgreSQL URL in FLOWDECK_DB."""
+    monkeypatch.chdir(tmp_path)
+    config = write_team_files(tmp_path)
+    open_store(db, create=True).close()
+    monkeypatch.setenv("FLOWDECK_CONFIG", str(config))
+    monkeypatch.setenv("FLOWDECK_DB", db)
+    monkeypatch.delenv("FLOWDECK_SYNC_EVERY", raising=False)
+    return config, db
+
+
 def run_page(page: str | None = None, at: AppTest | None = None) -> AppTest:
     at = at or AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     if page is None:
@@ -292,7 +304,7 @@ def test_data_page_on_demo(demo_env):
 # ---- an empty store, then a real sync -----------------------------------------------------
 
 
-def test_every_page_on_an_empty_store_says_what_to_do(store_env):
+def test_every_page_on_an_empty_store_says_what_to_do(store_env_any):
     at = run_page()
     assert not at.get("plotly_chart")
     assert any("No work items yet" in i.value for i in at.info)
@@ -304,8 +316,8 @@ def test_every_page_on_an_empty_store_says_what_to_do(store_env):
     assert at.button(key="sync_now")
 
 
-def test_sync_now_then_a_failed_sync_keeps_the_data(store_env):
-    config_path, db = store_env
+def test_sync_now_then_a_failed_sync_keeps_the_data(store_env_any):
+    config_path, db = store_env_any
     at = run_page(PAGES[4])
     at.button(key="sync_now").click().run()
     assert not at.exception

@@ -4,10 +4,12 @@ killed with SIGKILL inside its transaction, a reader process during a sync, bad 
 
 from __future__ import annotations
 
+import queue
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from connectors.config import load_config
 from connectors.kinds import KIND_MODULES
 from connectors.secrets import forget_secrets, remember_secret, scrub
 from connectors.store import open_store
-from connectors.sync import import_file, sync_lock, sync_sources
+from connectors.sync import import_file, sync_every, sync_lock, sync_sources
 from flowdeck.cli import main
 from metrics.errors import ConfigError, FlowdeckError
 
@@ -615,3 +617,86 @@ def test_db_upgrade_sync_and_status_name_the_store_never_its_password(
     if "://" in db:
         password = db.split(":")[2].split("@")[0]
         assert password not in out and "127.0.0.1" in out
+
+
+# ---- the sync worker ------------------------------------------------------------------------
+
+
+def _lines(proc: subprocess.Popen) -> queue.Queue:
+    """The process's output lines as they come (a thread reads them: every wait has its own
+    deadline, and none blocks the test forever)."""
+    lines: queue.Queue = queue.Queue()
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _next_line(lines: queue.Queue, proc: subprocess.Popen, wait: float = 120) -> str:
+    try:
+        line = lines.get(timeout=wait)
+    except queue.Empty:
+        raise AssertionError(f"no output from the worker in {wait} s") from None
+    if line is None:
+        raise AssertionError(f"the worker ended: {proc.wait(timeout=60)} {proc.stderr.read()}")
+    return line
+
+
+def test_the_sync_worker_runs_on_a_schedule_and_stops_cleanly_on_sigterm(team, tmp_path, db):
+    cli = "from flowdeck.cli import main; raise SystemExit(main())"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", cli, "sync", "--every", "0.005", "--config", str(team),
+         "--db", db],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+    try:
+        lines = _lines(proc)
+        assert _next_line(lines, proc).startswith("sync worker: every 0.005 minutes into ")
+        first = _next_line(lines, proc)
+        assert " UTC run 1: 1 of 1 sources synced (" in first and "; next at " in first
+        # The file changes between runs: the next run picks it up.
+        events_csv(
+            tmp_path / "a.csv", [*history(range(1, 4)), ("9", "2024-03-09T09:00:00Z", "Dev")]
+        )
+        while counts(db).get("team", (0,))[0] != 4:
+            assert " sources synced " in _next_line(lines, proc)
+        proc.send_signal(signal.SIGTERM)
+        rest = []
+        while (line := lines.get(timeout=120)) is not None:
+            rest.append(line)
+        out = "\n".join(rest)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=60)
+    assert proc.returncode == 0, proc.stderr.read()
+    assert rest[-1].startswith("sync worker: stopped after ")
+    if "://" in db:
+        assert db.split(":")[2].split("@")[0] not in out  # the URL's password
+
+
+def test_the_sync_worker_stops_only_for_configuration_errors(team, tmp_path, capsys):
+    assert main(["sync", "--every", "1", "--source", "nope", "--config", str(team),
+                 "--db", str(tmp_path / "s.db")]) == 1  # fmt: skip
+    assert "no source named 'nope'" in capsys.readouterr().err
+    assert main(["sync", "--every", "0", "--config", str(team)]) == 2
+    assert "--every" in capsys.readouterr().err
+
+    # A store that cannot be opened is a failed run, not the end of the worker.
+    stop = threading.Event()
+    seen: list[str] = []
+
+    def echo(line: str) -> None:
+        seen.append(line)
+        if len(seen) == 2:
+            stop.set()
+
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"garbage" * 500)
+    runs = sync_every(load_config(team), corrupt, 0.0001, stop, echo)
+    assert runs == 2 and all("the run failed: " in line and "corrupt.db" in line for line in seen)

@@ -118,16 +118,20 @@ def app_environment(
             f"({DEFAULT_CONFIG} is not in this folder)"
         )
     else:
-        from connectors.store import resolve_db_path
+        from connectors.store import resolve_db_path, store_exists
 
         store = resolve_db_path(None, db)
-        if store.is_file():
+        if store_exists(store):
             raise ConfigError(
                 f"there is a store at {store} but no workflow file to read it with: pass "
                 f"--config PATH ({DEFAULT_CONFIG} is not in this folder)"
             )
     if db is not None:
-        env[DB_ENV_VAR] = str(Path(db).expanduser().resolve())
+        from connectors.store_engine import is_database_url
+
+        # A URL goes to the app as it is (the environment, never the command line shown in
+        # the process list of the app's own process); a file as an absolute path.
+        env[DB_ENV_VAR] = db if is_database_url(db) else str(Path(db).expanduser().resolve())
     if sync_every is not None:
         env[SYNC_EVERY_ENV_VAR] = f"{sync_every:g}"
     env[ALLOWED_HOSTS_ENV_VAR] = ",".join(allowed_host_names(host, allowed_hosts, declared))

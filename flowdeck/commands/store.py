@@ -118,12 +118,20 @@ def _console() -> Console:
     metavar="SECONDS",
     help="How long to wait for a store or source that another sync is writing (default 3).",
 )
+@click.option(
+    "--every",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="MINUTES",
+    help="Keep running: sync every MINUTES, one line per run, until stopped (SIGTERM, Ctrl-C).",
+)
 def sync_command(
     names: tuple[str, ...],
     full: bool,
     config_path: str | None,
     db: str | None,
     lock_wait: float | None,
+    every: float | None,
 ):
     """Fetch the [[sources]] of the workflow file into the store."""
     from connectors.store import resolve_db_path
@@ -131,6 +139,12 @@ def sync_command(
 
     config = require_config(config_path)
     path = resolve_db_path(config, db)
+    if every is not None:
+        if full:
+            raise click.UsageError("--full is for one sync, not with --every")
+        _sync_worker(config, path, every, list(names) or None,
+                     LOCK_WAIT if lock_wait is None else lock_wait)  # fmt: skip
+        return
     console = _console()
     with RichReporter(console) as reporter:
         results = sync_sources(config, path, names=list(names) or None, full=full,
@@ -143,6 +157,29 @@ def sync_command(
             f"{len(failed)} of {len(results)} sources failed ({', '.join(failed)}): they kept "
             f"their previous data{synced}"
         )
+
+
+def _sync_worker(config: Config, path: object, every: float, names, lock_wait: float) -> None:
+    import signal
+    import threading
+
+    from connectors.sync import sync_every
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    # SIGTERM (docker stop, systemd) and Ctrl-C both end the worker after the run in progress.
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        click.echo(f"sync worker: every {every:g} minutes into {path}; stop with SIGTERM")
+        runs = sync_every(config, path, every, stop, lambda line: click.echo(line), names,
+                          lock_wait=lock_wait)  # fmt: skip
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo(f"sync worker: stopped after {runs} runs")
 
 
 @click.command("import")
