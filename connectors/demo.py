@@ -17,6 +17,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -137,6 +138,11 @@ class _Item:
     reviewed_on: int = -1
     blocked_until: int = -1
     test_work: float = 0.5
+
+
+def _last(item: _Item) -> np.datetime64:
+    """Sort key: the time of the item's latest event (every item on the board has one)."""
+    return cast(np.datetime64, item.last)
 
 
 class _World:
@@ -261,7 +267,7 @@ class _World:
 
             # Review happens on its own; reviewed items move to Testing when testers have room.
             room = 3 - len(self.at(testing))
-            for item in sorted(self.at(review), key=lambda i: i.last):
+            for item in sorted(self.at(review), key=_last):
                 if item.reviewed_on < 0:
                     item.reviewed_on = d + int(rng.geometric(0.7)) - 1
                 if room > 0 and d >= item.reviewed_on:
@@ -271,7 +277,7 @@ class _World:
 
             # Pull into development at the start of the day, up to the limit.
             room = dev_limit - len(self.at(dev))
-            for item in sorted(self.at(ready), key=lambda i: i.last)[: max(room, 0)]:
+            for item in sorted(self.at(ready), key=_last)[: max(room, 0)]:
                 self.move(item, "In Progress", day)
 
             # Development: more items in progress means each moves slower (and switching costs).

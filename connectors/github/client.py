@@ -207,7 +207,7 @@ def github_failures(settings: GithubSettings, what: str) -> Iterator[None]:
             f"{what} (a proxy or a sign-in page in between? check api_url)"
         ) from None
     except (WaitTooLong, RateLimitExceededExceedsMaxWait) as exc:
-        wait = exc.wait if isinstance(exc, WaitTooLong) else float(exc.wait)
+        wait = exc.wait if isinstance(exc, WaitTooLong) else float(exc.wait or 0.0)
         raise SyncStopped(
             f"{settings.repo}: GitHub rate limit while {what}: the next request is allowed at "
             f"{_at(time.time() + wait)} ({wait:.0f} s), longer than max_wait = "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from connectors.github.settings import GithubSettings
 
@@ -93,7 +93,7 @@ def _state_issue(node: dict[str, Any], timeline: list[dict[str, Any]]) -> Histor
     history.status(node["createdAt"], "Open")
     started = closed = False
     for event in timeline:
-        kind, at = event.get("__typename"), event.get("createdAt")
+        kind, at = event.get("__typename"), cast(str, event.get("createdAt"))
         linked_pull = kind == "ConnectedEvent" or (
             kind == "CrossReferencedEvent"
             and (event.get("source") or {}).get("__typename") == "PullRequest"
@@ -118,7 +118,7 @@ def _state_pull(node: dict[str, Any], timeline: list[dict[str, Any]]) -> History
     merged_at = node.get("mergedAt")
     reviewed = closed = False
     for event in timeline:
-        kind, at = event.get("__typename"), event.get("createdAt")
+        kind, at = event.get("__typename"), cast(str, event.get("createdAt"))
         if merged_at and at and at >= merged_at:
             break
         if kind == "PullRequestReview" and event.get("state") != "PENDING":
@@ -145,7 +145,7 @@ def _labels(
     present: list[str] = []  # prefixed status labels on the item, in the order added
     closed = False
     for event in timeline:
-        kind, at = event.get("__typename"), event.get("createdAt")
+        kind, at = event.get("__typename"), cast(str, event.get("createdAt"))
         label = _label(event)
         if kind in ("LabeledEvent", "UnlabeledEvent") and label.casefold().startswith(prefix):
             status = label[len(prefix) :].strip()

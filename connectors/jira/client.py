@@ -54,7 +54,7 @@ def probe_deployment(settings: JiraSettings) -> str | None:
 def make_client(settings: JiraSettings, secrets: Mapping[str, str]) -> JIRA:
     """A signed-in client for the site of `settings` (credentials from `secrets`)."""
     source = f"jira {settings.url}"
-    deployment = settings.deployment
+    deployment: str | None = settings.deployment
     if deployment == "auto":
         deployment = probe_deployment(settings)
         if deployment is None:
@@ -71,7 +71,7 @@ def make_client(settings: JiraSettings, secrets: Mapping[str, str]) -> JIRA:
                 f"an API token: set {settings.email_env} as well as {settings.token_env}"
             )
         remember_basic_auth(email, token, settings.email_env, settings.token_env)
-        auth = {"basic_auth": (email, token)}
+        auth: dict[str, object] = {"basic_auth": (email, token)}
     else:
         auth = {"token_auth": token}
     client = call(settings, "signing in (serverInfo)", _client, settings, cloud=cloud, **auth)

@@ -184,7 +184,7 @@ class _Releases:
         if not self.settings.releases or not self.by_id:
             return shipped_frame([], {})
         since_day = (start.tz_convert(self.zone) - pd.Timedelta(days=1)).date().isoformat()
-        extra = []
+        extra: list[dict[str, Any]] = []
         for version_id, version in self.by_id.items():
             if str(version["releaseDate"])[:10] < since_day:
                 continue

@@ -60,6 +60,7 @@ def search_pages(
             json_result=True,
             cloud=False,
         )
+        assert isinstance(page, dict)  # json_result=True
         issues = list(page.get("issues") or [])
         total = page.get("total")
         yield issues, total
