@@ -30,7 +30,8 @@ def _expected(flow) -> pd.DataFrame:
                     current = e.status
             elif (e.event == "blocked") != flagged:
                 flagged = e.event == "blocked"
-                rows.append((f"jira:{item}", e.changed_at, e.event, ""))
+                # a spell's reason rides in its blocked event (Jira: the flag's comment)
+                rows.append((f"jira:{item}", e.changed_at, e.event, e.status))
     out = pd.DataFrame(rows, columns=["item_id", "changed_at", "event", "status"])
     return out.sort_values(list(out.columns)).reset_index(drop=True)
 

@@ -1,5 +1,6 @@
-"""Property: any canonical history, served by the fake Jira in either mode, whatever the
-embedded changelog cap, page size and time zone, comes back from the connector unchanged."""
+"""Property: any canonical history (blocked spells' reasons included), served by the fake Jira
+in either mode, whatever the embedded changelog cap, page size and time zone, comes back from
+the connector unchanged."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from tests.fake_jira.harness import sync
 STATUSES = ["Backlog", "In Progress", "Code Review", "Done", "开发中", "已完成", "Won't Do"]
 ZONES = ["UTC", "Asia/Kolkata", "America/St_Johns", "Pacific/Chatham", "Europe/London"]
 BASE = pd.Timestamp("2024-03-01T00:00:00", tz="UTC")
+# A blocked spell's reason travels as the flag's comment; "" is a flag set without one.
+REASONS = ["", "Waiting on vendor API", "等待产品决定", "=1+1 <b>x</b>"]
 
 
 @st.composite
@@ -31,7 +34,8 @@ def flows(draw) -> FlowData:
             t += pd.Timedelta(milliseconds=draw(st.integers(0, 3 * 86_400_000)))
             if draw(st.integers(0, 4)) == 0:
                 blocked = not blocked
-                rows.append((item, t, "blocked" if blocked else "unblocked", ""))
+                reason = draw(st.sampled_from(REASONS)) if blocked else ""
+                rows.append((item, t, "blocked" if blocked else "unblocked", reason))
             else:
                 new = draw(st.sampled_from([s for s in STATUSES if s != status]))
                 rows.append((item, t, "status", new))

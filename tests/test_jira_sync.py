@@ -121,7 +121,8 @@ def test_flags_found_by_name_in_both_modes(mode):
         ("jira:ABC-5", "blocked"),
     ]
     assert blocked.iloc[1]["changed_at"] == pd.Timestamp("2024-01-06T16:30", tz="UTC")
-    assert (blocked["status"] == "").all()
+    # The reason comes from the flag's comment; ABC-5 was flagged without one.
+    assert list(blocked["status"]) == ["Waiting on vendor API", "", ""]
 
 
 def test_flags_off_and_missing_flag_field():

@@ -107,7 +107,11 @@ def fetch(
     resume = parse_resume(since)
     start = None if resume is not None else parse_cursor(since)
     jql = search_jql(settings.jql, start, resume, zone, settings.overlap_minutes)
-    fields = list(ISSUE_FIELDS) + ([signals.flag_id] if signals.flag_id else [])
+    fields = list(ISSUE_FIELDS)
+    if signals.flag_id:
+        # The comments come with the search, not one request per issue: they hold the reasons
+        # given when flagging (connectors.jira.flag_reasons).
+        fields += [signals.flag_id, "comment"]
     releases = _Releases(client, settings, zone)
 
     fetched = 0

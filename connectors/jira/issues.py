@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from connectors.jira.cursor import parse_jira_time
+from connectors.jira.flag_reasons import embedded_comments, match_reasons, who
 from metrics.frames import conform_events, conform_items, empty_events, empty_items
 
 STATUS_FIELD = "status"
@@ -68,7 +69,10 @@ def _sorted_histories(histories: Iterable[Mapping[str, Any]]) -> list[Mapping[st
 def issue_events(
     issue: Mapping[str, Any], histories: Sequence[Mapping[str, Any]], signals: BlockSignals
 ) -> list[dict[str, Any]]:
-    """Creation, status changes and blocked spells of one issue, oldest first."""
+    """Creation, status changes and blocked spells of one issue, oldest first.
+
+    A spell begun by setting the flag carries, as its `blocked` event's status, the reason of
+    the flag comment paired with that change (`connectors.jira.flag_reasons`), if any."""
     fields = issue.get("fields") or {}
     ident = item_id(issue["key"])
     ordered = _sorted_histories(histories)
@@ -98,6 +102,15 @@ def issue_events(
     else:
         labelled = bool(set(fields.get("labels") or []) & signals.labels)
 
+    flag_on = [
+        (_text(h.get("id")), _instant(h.get("created")), who(h.get("author")))
+        for h in ordered
+        if any(
+            signals.is_flag(i) and _text(i.get("toString")).strip() for i in h.get("items") or []
+        )
+    ]
+    reasons = match_reasons(flag_on, embedded_comments(fields), _instant) if flag_on else {}
+
     events: list[dict[str, Any]] = []
 
     def add(when: Any, kind: str, status: str = "") -> None:
@@ -119,7 +132,8 @@ def issue_events(
                 labelled = bool(_labels(item.get("toString")) & signals.labels)
         if (flagged or labelled) != blocked:
             blocked = flagged or labelled
-            add(when, "blocked" if blocked else "unblocked")
+            reason = reasons.get(_text(history.get("id")), "") if blocked else ""
+            add(when, "blocked" if blocked else "unblocked", reason)
     return events
 
 

@@ -18,15 +18,16 @@ def _t(text: str) -> pd.Timestamp:
 
 
 def small_flow() -> FlowData:
-    """Five issues: a long history (truncated when embedded), a flag spell, non-English
-    statuses, an issue never moved, and two releases (one shipping two issues)."""
+    """Five issues: a long history (truncated when embedded), a flag spell with a reason and
+    one without, non-English statuses, an issue never moved, and two releases (one shipping two
+    issues)."""
     events = []
 
     def status(item: str, when: str, name: str) -> None:
         events.append({"item_id": item, "changed_at": _t(when), "event": "status", "status": name})
 
-    def flag(item: str, when: str, kind: str) -> None:
-        events.append({"item_id": item, "changed_at": _t(when), "event": kind, "status": ""})
+    def flag(item: str, when: str, kind: str, reason: str = "") -> None:
+        events.append({"item_id": item, "changed_at": _t(when), "event": kind, "status": reason})
 
     # ABC-1: 25 transitions back and forth, so its oldest ones fall outside a capped changelog.
     status("ABC-1", "2024-01-02T09:00:00", "Backlog")
@@ -35,10 +36,10 @@ def small_flow() -> FlowData:
         status("ABC-1", str(day + pd.Timedelta(hours=2 * i)), "In Progress")
         status("ABC-1", str(day + pd.Timedelta(hours=2 * i + 1)), "Code Review")
     status("ABC-1", "2024-01-05T10:00:00", "Done")
-    # ABC-2: flagged while in progress.
+    # ABC-2: flagged while in progress, with a reason (Jira's flag comment).
     status("ABC-2", "2024-01-02T10:00:00", "To Do")
     status("ABC-2", "2024-01-03T10:00:00", "In Progress")
-    flag("ABC-2", "2024-01-04T10:00:00", "blocked")
+    flag("ABC-2", "2024-01-04T10:00:00", "blocked", "Waiting on vendor API")
     flag("ABC-2", "2024-01-06T16:30:00", "unblocked")
     status("ABC-2", "2024-01-08T10:00:00", "Done")
     # ABC-3: Chinese statuses (开发中 = in development, 已完成 = done), as in the real samples.

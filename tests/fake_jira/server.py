@@ -22,9 +22,15 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from .jql import JQLError, Parser, parse_date
-from .world import CATEGORIES, Issue, JiraWorld
+from .world import CATEGORIES, Comment, Issue, JiraWorld
 
 FLAG_FIELD_ID = {"cloud": "customfield_10021", "datacenter": "customfield_10100"}
+
+USERS = {
+    "rankin": ("5e9711ba34f7b90c0fbc37d3", "JIRAUSER10100", "Rankin Zheng"),
+    "mei": ("5b10ac8d82e05b22cc7d4ef5", "JIRAUSER10101", "Mei Lin"),
+}
+"""User name -> (Cloud account id, Data Center user key, display name)."""
 
 
 @dataclass
@@ -86,6 +92,8 @@ class FakeJira:
         self.now: pd.Timestamp | None = None
         """The site's clock (serverInfo.serverTime); the real clock when None."""
         self.bodies: list[Any] = []
+        self.queries: list[dict[str, list[str]]] = []
+        """Each request's query string, parsed (in the order of `requests`)."""
         self._tokens: dict[str, tuple[str, int]] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -154,7 +162,23 @@ class FakeJira:
         with self._lock:
             self.requests.clear()
             self.bodies.clear()
+            self.queries.clear()
             self.jqls.clear()
+
+    def fields_asked(self, path_part: str) -> list[list[str]]:
+        """The `fields` each request whose path contains `path_part` asked for (query string
+        or JSON body)."""
+        with self._lock:
+            sent = list(zip(self.requests, self.bodies, self.queries, strict=True))
+        out = []
+        for (_, path), body, query in sent:
+            if path_part not in path:
+                continue
+            if isinstance(body, dict) and "fields" in body:
+                out.append([str(f) for f in body["fields"]])
+            else:
+                out.append([f for v in query.get("fields", []) for f in v.split(",") if f])
+        return out
 
     @property
     def secrets(self) -> dict[str, str]:
@@ -200,6 +224,46 @@ class FakeJira:
             out["releaseDate"] = version.release_date
         return out
 
+    def user_json(self, name: str) -> dict[str, Any]:
+        """A user as Cloud (account id) or Data Center (user name and key) shows one."""
+        account, key, display = USERS[name]
+        if self.mode == "cloud":
+            who = {"self": f"{self.url}/rest/api/2/user?accountId={account}",
+                   "accountId": account}  # fmt: skip
+        else:
+            who = {"self": f"{self.url}/rest/api/2/user?username={name}", "name": name, "key": key}
+        return {**who, "displayName": display, "active": True, "timeZone": self.zone_name}
+
+    def comment_json(self, issue: Issue, comment: Comment, version: str) -> dict[str, Any]:
+        """A comment; a flag comment's body as Jira writes it: wiki markup on REST API v2 (Data
+        Center, and Cloud's v2), Atlassian Document Format on Cloud's v3."""
+        if version == "3":
+            paragraphs = []
+            if comment.flag:
+                flag = {"type": "emoji", "attrs": {"shortName": ":flag_on:",
+                        "id": "atlassian-flag_on", "text": ":flag_on:"}}  # fmt: skip
+                paragraphs.append([flag, {"type": "text", "text": " Flag added"}])
+            paragraphs += [[{"type": "text", "text": p}] for p in comment.text.split("\n\n")]
+            body: Any = {
+                "type": "doc",
+                "version": 1,
+                "content": [{"type": "paragraph", "content": p} for p in paragraphs],
+            }
+        else:
+            body = f"(flag) Flag added\n\n{comment.text}" if comment.flag else comment.text
+        out = {
+            "self": f"{self.url}/rest/api/{version}/issue/{issue.id}/comment/{comment.id}",
+            "id": str(comment.id),
+            "author": self.user_json(comment.author),
+            "body": body,
+            "updateAuthor": self.user_json(comment.author),
+            "created": self.time(comment.created),
+            "updated": self.time(comment.created),
+        }
+        if self.mode == "cloud":
+            out["jsdPublic"] = True
+        return out
+
     def history_json(self, history, field_ids: set[str] | None = None) -> dict[str, Any] | None:
         items = []
         for item in history.items:
@@ -216,19 +280,18 @@ class FakeJira:
             return None
         return {
             "id": str(history.id),
-            "author": {
-                "self": f"{self.url}/rest/api/2/user?accountId=5e9711ba34f7b90c0fbc37d3",
-                "accountId": "5e9711ba34f7b90c0fbc37d3",
-                "displayName": "Rankin Zheng",
-                "active": True,
-                "timeZone": self.zone_name,
-            },
+            "author": self.user_json(history.author),
             "created": self.time(history.created),
             "items": items,
         }
 
     def issue_json(
-        self, issue: Issue, fields: list[str], expand: str, cap: int | None = None
+        self,
+        issue: Issue,
+        fields: list[str],
+        expand: str,
+        cap: int | None = None,
+        version: str = "2",
     ) -> dict[str, Any]:
         everything = not fields or any(f in ("*all", "*navigable") for f in fields)
         values = {
@@ -253,6 +316,13 @@ class FakeJira:
                 if issue.flagged
                 else None
             ),
+            "comment": {
+                "self": f"{self.url}/rest/api/{version}/issue/{issue.id}/comment",
+                "total": len(issue.comments),
+                "startAt": 0,
+                "comments": [self.comment_json(issue, c, version) for c in issue.comments],
+                "maxResults": len(issue.comments),
+            },
         }
         chosen = values if everything else {k: v for k, v in values.items() if k in fields}
         out: dict[str, Any] = {
@@ -309,6 +379,7 @@ class FakeJira:
             system("updated", "Updated"),
             system("project", "Project"),
             system("fixVersions", "Fix versions"),
+            system("comment", "Comment"),
             custom(10020, "Sprint", "com.pyxis.greenhopper.jira:gh-sprint"),
             custom(
                 10099,
@@ -457,6 +528,7 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             fake.requests.append((method, path))
             fake.bodies.append(body)
+            fake.queries.append(query)
             failure = next((f for f in fake.failures if f.times > 0 and f.path_part in path), None)
             if failure is not None and failure.after > 0:
                 failure.after -= 1
@@ -563,7 +635,7 @@ class _Handler(BaseHTTPRequestHandler):
         if rest == ["search", "jql"]:
             if fake.mode != "cloud":
                 return self._error(404, "Null")
-            return self._search_jql(query, body)
+            return self._search_jql(query, body, version)
         if rest == ["search"]:
             if fake.mode == "cloud":
                 return self._error(
@@ -572,7 +644,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "/rest/api/3/search/jql API. A full migration guideline is available at "
                     "https://developer.atlassian.com/changelog/#CHANGE-2046",
                 )
-            return self._search_classic(query, body)
+            return self._search_classic(query, body, version)
         if rest == ["changelog", "bulkfetch"] and method == "POST":
             if fake.mode != "cloud":
                 return self._error(404, "Null")
@@ -583,7 +655,7 @@ class _Handler(BaseHTTPRequestHandler):
                                         "status-code": 404})  # fmt: skip
             return self._changelog(rest[1], query)
         if len(rest) == 2 and rest[0] == "issue":
-            return self._issue(rest[1], query)
+            return self._issue(rest[1], query, version)
         if len(rest) == 3 and rest[0] == "project" and rest[2] == "versions":
             key = rest[1].upper()
             if key not in world.projects:
@@ -600,7 +672,7 @@ class _Handler(BaseHTTPRequestHandler):
         out["fields"] = [f for v in query.get("fields", []) for f in v.split(",") if f]
         return out
 
-    def _search_jql(self, query, body) -> None:
+    def _search_jql(self, query, body, version: str) -> None:
         fake = self.jira
         params = self._params(query, body)
         token = params.get("nextPageToken")
@@ -615,7 +687,9 @@ class _Handler(BaseHTTPRequestHandler):
         page = found[offset : offset + size]
         result: dict[str, Any] = {
             "issues": [
-                fake.issue_json(i, params.get("fields") or [], params.get("expand") or "")
+                fake.issue_json(
+                    i, params.get("fields") or [], params.get("expand") or "", version=version
+                )
                 for i in page
             ],
             "isLast": offset + size >= len(found),
@@ -624,7 +698,7 @@ class _Handler(BaseHTTPRequestHandler):
             result["nextPageToken"] = fake.next_token(jql, offset + size)
         self._send(200, result)
 
-    def _search_classic(self, query, body) -> None:
+    def _search_classic(self, query, body, version: str) -> None:
         fake = self.jira
         params = self._params(query, body)
         start = int(params.get("startAt") or 0)
@@ -639,7 +713,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "maxResults": size,
                 "total": len(found),
                 "issues": [
-                    fake.issue_json(i, params.get("fields") or [], params.get("expand") or "")
+                    fake.issue_json(
+                        i, params.get("fields") or [], params.get("expand") or "", version=version
+                    )
                     for i in page
                 ],
             },
@@ -651,7 +727,7 @@ class _Handler(BaseHTTPRequestHandler):
             return world.issues[key_or_id.upper()]
         return next((i for i in world.issues.values() if str(i.id) == key_or_id), None)
 
-    def _issue(self, key: str, query) -> None:
+    def _issue(self, key: str, query, version: str) -> None:
         fake = self.jira
         issue = self._find_issue(key)
         if issue is None:
@@ -660,7 +736,7 @@ class _Handler(BaseHTTPRequestHandler):
         # Data Center embeds an issue's whole changelog; Cloud caps it like a search does.
         cap = fake.embedded_cap if fake.mode == "cloud" else len(issue.histories)
         self._send(200, fake.issue_json(issue, params.get("fields") or [],
-                                        params.get("expand") or "", cap))  # fmt: skip
+                                        params.get("expand") or "", cap, version))  # fmt: skip
 
     def _changelog(self, key: str, query) -> None:
         fake = self.jira

@@ -1,9 +1,11 @@
 """The fake Jira's data, built from canonical `FlowData` (the inverse of the connector).
 
 Status events become status changelog entries, blocked/unblocked events become changes of the
-Flagged field, successful deployments with shipped items become released fix versions carried
-by those issues. Item ids that end in a Jira key (`jira:ABC-7`, `ABC-7`) keep it; others get
-`{project}-{n}` in order of first appearance (`JiraWorld.key_of` maps them).
+Flagged field (a blocked event's reason becomes the "(flag) Flag added" comment Jira writes
+beside the change, by the same person at the same time), successful deployments with shipped
+items become released fix versions carried by those issues. Item ids that end in a Jira key
+(`jira:ABC-7`, `ABC-7`) keep it; others get `{project}-{n}` in order of first appearance
+(`JiraWorld.key_of` maps them).
 """
 
 from __future__ import annotations
@@ -44,11 +46,27 @@ def guess_category(status: str) -> str:
     return "indeterminate"
 
 
+DEFAULT_AUTHOR = "rankin"
+"""Who made the changes and comments of a world built from a flow (see server.USERS)."""
+
+
 @dataclass
 class History:
     id: int
     created: pd.Timestamp
     items: list[dict[str, Any]]
+    author: str = DEFAULT_AUTHOR
+
+
+@dataclass
+class Comment:
+    id: int
+    created: pd.Timestamp
+    text: str
+    """The reason of a flag comment, or a plain comment's whole text."""
+    author: str = DEFAULT_AUTHOR
+    flag: bool = True
+    """Written by Jira when flagging: "(flag) Flag added" then `text`."""
 
 
 @dataclass
@@ -65,6 +83,8 @@ class Issue:
     """Oldest first."""
     fix_versions: list[str] = field(default_factory=list)
     flagged: bool = False
+    comments: list[Comment] = field(default_factory=list)
+    """Oldest first."""
 
     @property
     def updated(self) -> pd.Timestamp:
@@ -99,6 +119,7 @@ class JiraWorld:
     """FlowData item id -> Jira key."""
     projects: set[str] = field(default_factory=set)
     next_history_id: int = 10000
+    next_comment_id: int = 10500
 
     def status_id(self, name: str, category: str | None = None) -> str:
         if name not in self.statuses:
@@ -112,6 +133,20 @@ class JiraWorld:
         self.next_history_id += 1
         issue.histories.append(History(self.next_history_id, when, items))
         issue.histories.sort(key=lambda h: (h.created, h.id))
+
+    def add_comment(
+        self,
+        issue: Issue,
+        when: pd.Timestamp,
+        text: str,
+        author: str = DEFAULT_AUTHOR,
+        flag: bool = True,
+    ) -> Comment:
+        self.next_comment_id += 1
+        comment = Comment(self.next_comment_id, when, text, author, flag)
+        issue.comments.append(comment)
+        issue.comments.sort(key=lambda c: (c.created, c.id))
+        return comment
 
     def add_board(self, board_id: int, name: str, columns) -> Board:
         board = Board(
@@ -186,6 +221,9 @@ def world_from_flow(
             elif event["event"] == "blocked" and not issue.flagged:
                 world.add_history(issue, when, [flag_item(True)])
                 issue.flagged = True
+                reason = str(event.get("status") or "")
+                if reason:
+                    world.add_comment(issue, when, reason)
             elif event["event"] == "unblocked" and issue.flagged:
                 world.add_history(issue, when, [flag_item(False)])
                 issue.flagged = False
