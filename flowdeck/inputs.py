@@ -160,10 +160,10 @@ def load_data(
             deployments=Path(deployments) if deployments else None,
             mapping=parse_mapping(mapping) if mapping else None,
         )
-    from connectors.store import open_store, resolve_db_path
+    from connectors.store import open_store, resolve_db_path, store_exists
 
     path = resolve_db_path(config if config.path else None, db)
-    if not path.is_file():
+    if not store_exists(path):
         raise InputError(
             f"no data: no --events/--stage-dates/--deployments given and no store at {path} "
             "(run `flowdeck import FILE --source NAME` or `flowdeck sync` first, or use --demo)"
@@ -202,10 +202,10 @@ def limit_history(config, demo: bool, db: str | None):
         from connectors.demo import demo_wip_limit_changes
 
         return demo_wip_limit_changes()
-    from connectors.store import open_store, resolve_db_path
+    from connectors.store import open_store, resolve_db_path, store_exists
 
     path = resolve_db_path(config if config.path else None, db)
-    if not path.is_file():
+    if not store_exists(path):
         return None
     with open_store(path, create=False) as store:
         return store.wip_limit_changes()

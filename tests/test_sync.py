@@ -614,6 +614,10 @@ def test_db_upgrade_sync_and_status_name_the_store_never_its_password(
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "team" in out and "ok" in out
+    assert main(["export", "--as-of", "2024-03-10", "--out", str(tmp_path / "report")]) == 0
+    capsys.readouterr()
+    items = pd.read_csv(tmp_path / "report" / "items.csv")
+    assert sorted(items["item_id"]) == ["csv:team:1", "csv:team:2", "csv:team:3"]
     if "://" in db:
         password = db.split(":")[2].split("@")[0]
         assert password not in out and "127.0.0.1" in out

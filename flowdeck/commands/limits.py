@@ -50,7 +50,7 @@ def register(main: click.Group, init: click.Group) -> None:
             return
         from connectors.config import load_config
         from connectors.limits import reconcile, shown
-        from connectors.store import open_store, resolve_db_path
+        from connectors.store import open_store, resolve_db_path, store_exists
         from metrics.limits import TOTAL, configured_limits
 
         history = None
@@ -62,7 +62,7 @@ def register(main: click.Group, init: click.Group) -> None:
             config = load_config(_config_path(config_path))
             where = str(config.path)
             path = resolve_db_path(config, db)
-            if path.is_file():
+            if store_exists(path):
                 with open_store(path, create=False) as store:
                     reconcile(config, store)
                     history = store.wip_limit_changes()
