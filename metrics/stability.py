@@ -296,7 +296,7 @@ def weekly_throughput(daily: pd.DataFrame) -> pd.Series:
 
 def cycle_times_in_done_order(delivered: pd.DataFrame) -> pd.Series:
     """The cycle_time_days of delivered items (facts with `done_at`), ordered by `done_at`
-    (ties by item id). Index: item ids; values float."""
+    (ties by item id). Index: item ids; values float. Nothing delivered -> an empty series."""
     done = delivered[delivered["done_at"].notna()]
     order = done.assign(_id=done.index.astype(str)).sort_values(["done_at", "_id"], kind="stable")
     return order["cycle_time_days"].astype("float64")
