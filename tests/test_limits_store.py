@@ -109,3 +109,26 @@ def test_history_written_before_the_file_was_read_is_compared_too(tmp_path):
     with open_store(tmp_path / "s.db") as store:
         recorded = store.reconcile_wip_limits({"Dev": 3, "Review": 5})
     assert recorded[["stage", "old_limit", "new_limit"]].values.tolist() == [["Dev", 2, 3]]
+
+
+def test_the_history_and_hand_edits_on_every_store_engine(db):
+    """The same calls on SQLite and on PostgreSQL (the `db` fixture runs both)."""
+    with open_store(db) as store:
+        assert store.reconcile_wip_limits({"Dev": 3, TOTAL: None}).empty
+        store.record_wip_limit_change("Dev", 3, 2, ts("2024-03-01 09:00"), "Ana", "less waiting")
+        assert store.reconcile_wip_limits({"Dev": 2, TOTAL: None}).empty
+        recorded = store.reconcile_wip_limits({"Dev": 2, TOTAL: 8}, ts("2024-03-02 09:00"))
+        assert recorded["stage"].tolist() == [TOTAL]
+        assert store.reconcile_wip_limits({"Dev": 2, TOTAL: 8}).empty
+        history = store.wip_limit_changes()
+        with pytest.raises(InputError, match="say why"):
+            store.record_wip_limit_change("Dev", 2, 1, who="Ana", why="")
+    assert history[["stage", "old_limit", "new_limit", "who"]].values.tolist()[0] == [
+        "Dev",
+        3,
+        2,
+        "Ana",
+    ]
+    assert pd.isna(history["old_limit"].iloc[1]) and history["new_limit"].iloc[1] == 8
+    assert history["who"].iloc[1] == HAND_EDIT_WHO
+    assert history["changed_at"].tolist() == [ts("2024-03-01 09:00"), ts("2024-03-02 09:00")]
