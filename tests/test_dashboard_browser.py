@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -309,6 +310,16 @@ def test_demo_board_every_page_filter_and_replay(servers, page, shots):
         expect(page.locator("h1", has_text=title).first).to_be_visible()
         assert not page.locator('[data-testid="stException"]').count()
         screenshot(page, shots, PAGES[title])
+        if title == "Kaizen":
+            # The review pack comes down as a zip holding the comparison and the report.
+            expect(page.get_by_text("Verdict:").first).to_be_visible()
+            with page.expect_download(timeout=RENDER_TIMEOUT) as download:
+                page.get_by_role("button", name="Download the review pack").click()
+            with zipfile.ZipFile(download.value.path()) as pack:
+                names = set(pack.namelist())
+                kaizen = pack.read("kaizen.csv").decode("utf-8")
+            assert {"report.html", "kaizen.csv", "wip_limits.csv", "flowdeck.toml"} <= names
+            assert kaizen.startswith("metric,before,after,change")
 
     # A sidebar filter: only the type of an item with a hostile title...
     hostile = report.items[report.items["title"] == HOSTILE].iloc[0]
