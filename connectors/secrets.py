@@ -70,7 +70,9 @@ _known_lock = threading.Lock()
 #: `'Authorization': 'Basic ...'`, `Bearer ...`. Covers values Flowdeck never read itself.
 _AUTH_HEADER = re.compile(
     r"""(?P<head>(?:proxy-)?authorization['"]?\s*[:=]\s*['"]?\s*(?:token|bearer|basic)?\s*)"""
-    r"""(?P<value>[^\s'",;}\]]+)""",
+    # A credential, not a word of a title such as "Authorization: token refresh": long, in the
+    # characters of tokens and base64, with a digit somewhere.
+    r"""(?P<value>(?=[\w.+/=:-]*\d)[\w.+/=:-]{12,})""",
     re.IGNORECASE,
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
