@@ -73,6 +73,11 @@ def parse_sources(raw: Any, where: str = "sources") -> tuple[SourceConfig, ...]:
 
 def config_from_table(data: Mapping[str, Any], path: Path | None = None) -> Config:
     where = str(path) if path is not None else DEFAULT_CONFIG
+    if "teams" in data and "workflow" not in data:
+        names = ", ".join(str(t.get("name", "?")) for t in data["teams"] if isinstance(t, Mapping))
+        raise ConfigError(
+            f"{where} is a portfolio of teams ({names}): pass --team NAME (docs/teams.md)"
+        )
     check_keys(data, TOP_KEYS, where)
     if "workflow" not in data:
         raise ConfigError(f"{where}: missing the [workflow] table")

@@ -35,6 +35,7 @@ from connectors.config import Config, SourceConfig
 from connectors.csv_files import sniff_csv_kind
 from connectors.csv_source import CsvSettings, read_file
 from connectors.kinds import source_kind
+from connectors.portfolio import Portfolio, sync_plan
 from connectors.secrets import load_secrets, printable, remember_basic_auth, remember_secret
 from connectors.store import TABLES, Location, SourceBusy, Store, WriteCounts, open_store
 from metrics.errors import ConfigError, FlowdeckError, InputError
@@ -362,8 +363,34 @@ def import_file(
     )  # fmt: skip
 
 
+def sync_portfolio(
+    portfolio: Portfolio,
+    store_path: Location | str,
+    team: str | None = None,
+    names: Sequence[str] | None = None,
+    full: bool = False,
+    progress: SyncReporter | None = None,
+    *,
+    lock_wait: float = LOCK_WAIT,
+) -> list[SourceResult]:
+    """Sync the sources of every team (or of `team`) into the portfolio's store: a source that
+    several teams name is fetched once, with the first of those teams' workflow file."""
+    wanted = set(names) if names else None
+    if wanted is not None:
+        known = {n for t in portfolio.teams for n in t.source_names}
+        for name in sorted(wanted - known):
+            raise ConfigError(f"no source named '{name}' in the teams of {portfolio.path}")
+    results: list[SourceResult] = []
+    for member, members_sources in sync_plan(portfolio, team):
+        chosen = [n for n in members_sources if wanted is None or n in wanted]
+        if chosen:
+            results += sync_sources(member.config, store_path, chosen, full, progress,
+                                    lock_wait=lock_wait)  # fmt: skip
+    return results
+
+
 def sync_every(
-    config: Config,
+    config: Config | Portfolio,
     store_path: Location | str,
     minutes: float,
     stop: threading.Event,
@@ -380,13 +407,18 @@ def sync_every(
     before the first run, stop it. A run in progress when `stop` is set completes first (each
     source is one transaction, so stopping sooner would gain nothing but a retry).
     """
-    select_sources(config, names)  # a bad --source is a configuration error: before any run
+    portfolio = config if isinstance(config, Portfolio) else None
+    if portfolio is None:
+        select_sources(config, names)  # a bad --source is a configuration error: before any run
     runs = 0
     while not stop.is_set():
         began = time.monotonic()
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
         try:
-            results = sync_sources(config, store_path, names, secrets=None, lock_wait=lock_wait)
+            if portfolio is not None:
+                results = sync_portfolio(portfolio, store_path, None, names, lock_wait=lock_wait)
+            else:
+                results = sync_sources(config, store_path, names, lock_wait=lock_wait)
             failed = [r for r in results if not r.ok]
             summary = f"{len(results) - len(failed)} of {len(results)} sources synced"
             if failed:

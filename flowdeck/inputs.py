@@ -33,6 +33,7 @@ INPUT_KEYS = (
     "as_of",
     "demo",
     "db",
+    "team",
 )
 
 
@@ -69,6 +70,11 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--demo", is_flag=True, help="Use the built-in demo data and its workflow."),
         click.option(
             "--db", help="Store to read when no CSV is given (default: beside the config)."
+        ),
+        click.option(
+            "--team",
+            metavar="NAME",
+            help="With a portfolio file as --config: this team's workflow and sources.",
         ),
     ]
     for option in reversed(options):
@@ -138,8 +144,11 @@ def load_data(
     deployments: str | None,
     mapping: str | None,
     db: str | None,
+    sources: list[str] | None = None,
+    store_dir: Path | None = None,
 ) -> FlowData:
-    """Demo data, CSV files given on the command line, or else the store."""
+    """Demo data, CSV files given on the command line, or else the store (only `sources` of
+    it when given; the store beside `store_dir` rather than beside the workflow file)."""
     if demo and (events or stage_dates or deployments or db):
         raise InputError(
             "--demo uses the built-in data: drop --events/--stage-dates/"
@@ -160,9 +169,11 @@ def load_data(
             deployments=Path(deployments) if deployments else None,
             mapping=parse_mapping(mapping) if mapping else None,
         )
-    from connectors.store import open_store, resolve_db_path, store_exists
+    from connectors.store import default_db_path, open_store, resolve_db_path, store_exists
 
     path = resolve_db_path(config if config.path else None, db)
+    if store_dir is not None and db is None and path == default_db_path(config.directory):
+        path = default_db_path(store_dir)
     if not store_exists(path):
         raise InputError(
             f"no data: no --events/--stage-dates/--deployments given and no store at {path} "
@@ -173,7 +184,7 @@ def load_data(
     with open_store(path, create=False) as store:
         # Reading the workflow file with its store: a hand edit of a limit is recorded now.
         reconcile_if_possible(config, store)
-        return store.read_flow_data()
+        return store.read_flow_data(sources)
 
 
 def load_inputs(
@@ -185,11 +196,36 @@ def load_inputs(
     as_of: str | None = None,
     demo: bool = False,
     db: str | None = None,
+    team: str | None = None,
 ) -> Inputs:
-    """The workflow, the data and the moment, from the values of `input_options`."""
-    config = resolve_config(config_path, demo)
+    """The workflow, the data and the moment, from the values of `input_options`.
+
+    `team`: `config_path` (or ./flowdeck.toml) is a portfolio file; the team's workflow file
+    and its sources' rows of the portfolio's store are used (docs/teams.md)."""
+    sources: list[str] | None = None
+    store_dir: Path | None = None
+    if team is not None:
+        from connectors.config import find_config_path
+        from connectors.portfolio import is_portfolio, load_portfolio
+
+        if demo:
+            raise InputError("--team reads a portfolio's store: drop --demo")
+        path = find_config_path(config_path)
+        if not is_portfolio(path):
+            raise ConfigError(
+                f"--team {team}: {path or 'no ./flowdeck.toml'} is not a portfolio file "
+                "(one with [[teams]], see docs/teams.md); drop --team for a single team"
+            )
+        portfolio = load_portfolio(path)
+        member = portfolio.team(team)
+        config = member.config
+        if not (events or stage_dates or deployments):
+            sources, store_dir = list(member.source_names), portfolio.directory
+    else:
+        config = resolve_config(config_path, demo)
     moment = resolve_as_of(config, as_of, demo)
-    data = load_data(config, demo, events, stage_dates, deployments, mapping, db)
+    data = load_data(config, demo, events, stage_dates, deployments, mapping, db, sources,
+                     store_dir)  # fmt: skip
     if data.events.empty:
         raise InputError("no events to report on: the input holds no status events")
     return Inputs(config=config, data=data, as_of=moment)

@@ -125,6 +125,11 @@ def _console() -> Console:
     metavar="MINUTES",
     help="Keep running: sync every MINUTES, one line per run, until stopped (SIGTERM, Ctrl-C).",
 )
+@click.option(
+    "--team",
+    metavar="NAME",
+    help="With a portfolio file as --config: only this team's sources (default: all teams).",
+)
 def sync_command(
     names: tuple[str, ...],
     full: bool,
@@ -132,24 +137,37 @@ def sync_command(
     db: str | None,
     lock_wait: float | None,
     every: float | None,
+    team: str | None,
 ):
-    """Fetch the [[sources]] of the workflow file into the store."""
+    """Fetch the [[sources]] of the workflow file (or of every team of a portfolio) into the
+    store."""
+    from connectors.portfolio import is_portfolio, load_portfolio
     from connectors.store import resolve_db_path
-    from connectors.sync import LOCK_WAIT, sync_sources
+    from connectors.sync import LOCK_WAIT, sync_portfolio, sync_sources
 
-    config = require_config(config_path)
-    path = resolve_db_path(config, db)
+    wait = LOCK_WAIT if lock_wait is None else lock_wait
+    found = find_config_path(config_path)
+    portfolio = load_portfolio(found) if is_portfolio(found) else None
+    if portfolio is None and team is not None:
+        raise ConfigError(f"--team {team}: {found} is not a portfolio file (see docs/teams.md)")
+    config = portfolio if portfolio is not None else require_config(config_path)
+    # A portfolio's store is beside the portfolio file (resolve_db_path reads `.directory`).
+    path = resolve_db_path(config, db)  # type: ignore[arg-type]
     if every is not None:
         if full:
             raise click.UsageError("--full is for one sync, not with --every")
-        _sync_worker(config, path, every, list(names) or None,
-                     LOCK_WAIT if lock_wait is None else lock_wait)  # fmt: skip
+        if team is not None:
+            raise click.UsageError("--team is for one sync; the worker syncs every team")
+        _sync_worker(config, path, every, list(names) or None, wait)
         return
     console = _console()
     with RichReporter(console) as reporter:
-        results = sync_sources(config, path, names=list(names) or None, full=full,
-                               progress=reporter,
-                               lock_wait=LOCK_WAIT if lock_wait is None else lock_wait)  # fmt: skip
+        if portfolio is not None:
+            results = sync_portfolio(portfolio, path, team, list(names) or None, full, reporter,
+                                     lock_wait=wait)  # fmt: skip
+        else:
+            results = sync_sources(config, path, names=list(names) or None, full=full,
+                                   progress=reporter, lock_wait=wait)  # fmt: skip
     failed = [r.name for r in results if not r.ok]
     if failed:
         synced = "; the others were synced" if len(failed) < len(results) else ""
@@ -159,7 +177,7 @@ def sync_command(
         )
 
 
-def _sync_worker(config: Config, path: object, every: float, names, lock_wait: float) -> None:
+def _sync_worker(config: object, path: object, every: float, names, lock_wait: float) -> None:
     import signal
     import threading
 

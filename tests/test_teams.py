@@ -1,0 +1,141 @@
+"""Many teams in one deployment: the portfolio file, a source shared by two teams fetched once,
+and `--team` on sync and on the analysing commands, on both store engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from connectors.portfolio import load_portfolio, sync_plan
+from connectors.sync import sync_portfolio
+from flowdeck.cli import cli, main
+from metrics.errors import ConfigError
+
+WORKFLOW = """
+[workflow]
+timezone = "{tz}"
+start = "Dev"
+done = "Done"
+
+[[workflow.stages]]
+name = "Backlog"
+
+[[workflow.stages]]
+name = "Dev"
+wip_limit = {limit}
+
+[[workflow.stages]]
+name = "Done"
+"""
+
+
+def source(name: str, events: str) -> str:
+    return f'\n[[sources]]\nname = "{name}"\nkind = "csv"\nevents = "{events}"\n'
+
+
+def events_csv(path: Path, ids: range, day: int = 1) -> None:
+    rows = ["item_id,changed_at,status,title"]
+    for i in ids:
+        rows += [f"{i},2024-03-{day:02d}T09:00:00Z,Backlog,Item {i}",
+                 f"{i},2024-03-{day + 1:02d}T09:00:00Z,Dev,",
+                 f"{i},2024-03-{day + 2 + i % 3:02d}T09:00:00Z,Done,"]  # fmt: skip
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def portfolio(tmp_path) -> Path:
+    """Two teams with a source each and a platform source both of them name."""
+    (tmp_path / "teams").mkdir()
+    events_csv(tmp_path / "teams" / "a.csv", range(1, 5))
+    events_csv(tmp_path / "teams" / "b.csv", range(1, 8), day=3)
+    events_csv(tmp_path / "teams" / "platform.csv", range(1, 3), day=5)
+    shared = source("platform", "platform.csv")
+    (tmp_path / "teams" / "alpha.toml").write_text(
+        WORKFLOW.format(tz="UTC", limit=3) + source("a", "a.csv") + shared, encoding="utf-8"
+    )
+    (tmp_path / "teams" / "beta.toml").write_text(
+        WORKFLOW.format(tz="UTC", limit=5) + source("b", "b.csv") + shared, encoding="utf-8"
+    )
+    path = tmp_path / "portfolio.toml"
+    path.write_text(
+        '[[teams]]\nname = "alpha"\nworkflow = "teams/alpha.toml"\n\n'
+        '[[teams]]\nname = "beta"\nworkflow = "teams/beta.toml"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_portfolio_lists_the_teams_and_a_shared_source_is_fetched_once(portfolio, db):
+    loaded = load_portfolio(portfolio)
+    assert [t.name for t in loaded.teams] == ["alpha", "beta"]
+    assert loaded.team("beta").config.workflow.timezone == "UTC"
+    assert [(t.name, names) for t, names in sync_plan(loaded)] == [
+        ("alpha", ["a", "platform"]), ("beta", ["b"])
+    ]  # fmt: skip
+    results = sync_portfolio(loaded, db)
+    assert [(r.name, r.ok) for r in results] == [("a", True), ("platform", True), ("b", True)]
+    assert [r.name for r in sync_portfolio(loaded, db, team="beta")] == ["b", "platform"]
+
+
+def test_team_exports_read_the_teams_own_workflow_and_sources(portfolio, db, tmp_path, capsys):
+    base = ["--config", str(portfolio), "--db", db]
+    assert main(["sync", *base]) == 0
+    out = capsys.readouterr().out
+    assert out.count("platform: ") == 1  # fetched once for both teams
+    for team, own, items in (("alpha", "a", 4 + 2), ("beta", "b", 7 + 2)):
+        report = tmp_path / f"report-{team}"
+        assert main(["export", *base, "--team", team, "--as-of", "2024-03-31",
+                     "--out", str(report)]) == 0  # fmt: skip
+        exported = pd.read_csv(report / "items.csv")
+        assert len(exported) == items
+        assert {i.split(":")[1] for i in exported["item_id"]} == {own, "platform"}
+    capsys.readouterr()
+
+    # Without --team a portfolio is refused with the names of its teams, in one line.
+    assert main(["export", *base, "--out", str(tmp_path / "x")]) == 1
+    assert "portfolio of teams (alpha, beta): pass --team NAME" in capsys.readouterr().err
+    assert main(["export", *base, "--team", "gamma", "--out", str(tmp_path / "x")]) == 1
+    assert "no team named 'gamma' (teams: alpha, beta)" in capsys.readouterr().err
+    single = portfolio.parent / "teams" / "alpha.toml"
+    assert main(["export", "--config", str(single), "--team", "alpha", "--db", db,
+                 "--out", str(tmp_path / "x")]) == 1  # fmt: skip
+    assert "is not a portfolio file" in capsys.readouterr().err
+
+
+def test_every_analysing_command_takes_team():
+    from flowdeck.inputs import INPUT_KEYS
+
+    assert "team" in INPUT_KEYS
+    for name, command in cli.commands.items():
+        params = {p.name for p in command.params}
+        if "events" in params and "as_of" in params:  # the input_options commands
+            assert "team" in params, name
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[teams]]\nname = "a"\nworkflow = "teams/alpha.toml"\nwip = 3\n', "unknown key 'wip'"),
+        ('[[teams]]\nname = "a b"\nworkflow = "teams/alpha.toml"\n', "it goes in URLs"),
+        ('[[teams]]\nname = "a"\nworkflow = "teams/alpha.toml"\n'
+         '[[teams]]\nname = "a"\nworkflow = "teams/beta.toml"\n', "team names must be unique"),
+        ('[[teams]]\nname = "a"\nworkflow = "teams/none.toml"\n', "file not found"),
+        ('[[teams]]\nname = "a"\n', "missing required key 'workflow'"),
+        ("teams = 3\n", r"expected one or more \[\[teams\]\] tables"),
+        ('[[team]]\nname = "a"\n', "unknown key 'team'; did you mean 'teams'"),
+    ],
+)  # fmt: skip
+def test_bad_portfolio_files_are_one_line_errors(portfolio, text, message):
+    portfolio.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as err:
+        load_portfolio(portfolio)
+    assert str(portfolio) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_shared_source_must_be_the_same_in_both_teams(portfolio):
+    beta = portfolio.parent / "teams" / "beta.toml"
+    beta.write_text(beta.read_text().replace('events = "platform.csv"', 'events = "b.csv"'))
+    with pytest.raises(ConfigError, match="source 'platform' is defined differently by teams"):
+        load_portfolio(portfolio)
