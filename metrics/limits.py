@@ -62,20 +62,22 @@ def limits_in_force(
 
     Index: `days` (naive local midnights, as the daily tables); one float column per key of
     `configured`, in its order; NaN = no limit that day. No days -> no rows."""
-    out = pd.DataFrame(index=days)
+    # Columns gathered first and framed once: inserting them one by one fragments the frame
+    # (pandas warns from about a hundred stages on).
+    columns: dict[str, np.ndarray] = {}
     day_values = days.to_numpy(dtype="datetime64[ns]")
     for key, limit in configured.items():
         own = _own_changes(changes, key)
         if own.empty:
-            out[key] = np.nan if limit is None else float(limit)
+            columns[key] = np.full(len(days), np.nan if limit is None else float(limit))
             continue
         first_old = own["old_limit"].iloc[0]
         values = np.full(len(days), np.nan if pd.isna(first_old) else float(first_old))
         change_days = local_days(own["changed_at"], timezone).to_numpy(dtype="datetime64[ns]")
         for day, new in zip(change_days, own["new_limit"], strict=True):
             values[day_values >= day] = np.nan if pd.isna(new) else float(new)
-        out[key] = values
-    return out
+        columns[key] = values
+    return pd.DataFrame(columns, index=days, columns=list(configured), dtype="float64")
 
 
 def limit_changes_on_days(
