@@ -5,7 +5,9 @@ stages and WIP limits. The team pulls work when there is room, works on several 
 (more items in progress means each moves slower), gets blocked now and then, sends work back from
 testing, reopens a few delivered items, discards some backlog, and deploys about weekly with some
 failed deployments followed by a fix. Halfway through, the lead lowers the In Progress limit from
-8 to 4 (a kaizen experiment) and cycle times improve afterwards.
+8 to 4 (a kaizen experiment) and cycle times improve afterwards. Its last days tell the
+stand-up story (`_stand_up_story`): one column over its limit, a blocked item, an item beyond
+the SLE.
 
 Generated at run time in well under a second; the same seed gives the same data everywhere.
 It is the one sample world: the demo, the fake GitHub and Jira servers, CSV fixtures and the
@@ -320,6 +322,7 @@ class _World:
                     staging = at - np.timedelta64(3, "h")
                     self.deploys.append((f"staging-{n}", staging, "staging", "success", "rc"))
 
+        self.rows += _stand_up_story(self.rows, self.midnights[-1])
         events = pd.DataFrame(self.rows, columns=["item_id", "changed_at", "event", "status"])
         events["changed_at"] = pd.DatetimeIndex(events["changed_at"]).tz_localize("UTC")
         events["seq"] = np.arange(len(events), dtype="int64")
@@ -395,6 +398,50 @@ class _World:
             ].unique()
         ]
         return pd.DataFrame(rows, columns=["deploy_id", "item_id"]) if rows else empty_shipped()
+
+
+def _stand_up_story(rows: list[tuple], last_midnight: np.datetime64) -> list[tuple]:
+    """Events added on the demo's last days so that its last board shows what a board is for:
+    a column over its limit (an item moved from review into testing, which is full), a blocked
+    item in progress, and an item beyond the SLE (a delivered bug that came back). Chosen from
+    the simulated state without drawing from the random generator: the rest of the world, and
+    every earlier day, stay exactly as simulated."""
+    status: dict[str, str] = {}
+    last: dict[str, np.datetime64] = {}
+    done_at: dict[str, np.datetime64] = {}
+    started: dict[str, np.datetime64] = {}
+    for key, at, event, value in rows:
+        last[key] = max(last.get(key, at), at)
+        if event != "status":
+            continue
+        status[key] = value
+        group = _GROUP.get(value)
+        if group in ("dev", "review", "testing", "done"):
+            started.setdefault(key, at)
+        if group == "done":
+            done_at[key] = at
+    hour = np.timedelta64(60, "m")
+    added: list[tuple] = []
+
+    def now_in(groups: tuple[str, ...]) -> list[str]:
+        keys = [k for k, v in status.items() if _GROUP.get(v) in groups]
+        return sorted(keys, key=lambda k: (last[k], k))
+
+    review = now_in(("review",))
+    if review:  # the reviewer passes one more item to a full testing column
+        key = review[0]
+        added.append((key, max(last_midnight + 16 * hour, last[key] + hour), "status", "Testing"))
+    dev = now_in(("dev",))
+    if dev:  # waiting on another team since two days before the last
+        key = dev[0]
+        when = max(last_midnight - 2 * 24 * hour + 10 * hour, last[key] + hour)
+        added.append((key, when, "blocked", "Waiting on another team"))
+    window = (last_midnight - 14 * 24 * hour, last_midnight - 3 * 24 * hour)
+    delivered = [k for k in now_in(("done",)) if window[0] <= done_at[k] <= window[1]]
+    if delivered:  # the oldest of them comes back: its age counts from its first start
+        key = min(delivered, key=lambda k: (started[k], k))
+        added.append((key, last_midnight - 24 * hour + 9 * hour, "status", "Reopened"))
+    return added
 
 
 def demo_config() -> Config:

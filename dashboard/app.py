@@ -15,7 +15,7 @@ import streamlit as st
 from connectors.secrets import scrub_logs
 from dashboard import data, sidebar
 from dashboard.safe_text import escape_markdown
-from dashboard.view import View, set_view
+from dashboard.view import View, resolve_replay, set_view
 from metrics.errors import FlowdeckError
 
 HERE = Path(__file__).resolve().parent
@@ -23,20 +23,25 @@ PAGES = HERE / "app_pages"
 
 scrub_logs()
 
-# Emoji icons only: a `:material/...:` icon would make the browser fetch it from the internet.
-st.set_page_config(page_title="Flowdeck", page_icon="📋", layout="wide")
+# Material icons, not emoji: Streamlit ships the icon font in its own static files (nothing is
+# fetched from the internet), while emoji show as empty boxes where no emoji font is installed.
+st.set_page_config(page_title="Flowdeck", page_icon=":material/view_kanban:", layout="wide")
 
 pages = [
-    st.Page(PAGES / "board.py", title="Board", icon="🗂️", default=True),
-    st.Page(PAGES / "flow.py", title="Flow", icon="🌊", url_path="flow"),
-    st.Page(PAGES / "limits.py", title="WIP limits", icon="🚦", url_path="limits"),
-    st.Page(PAGES / "cycle_time.py", title="Cycle time", icon="⏱️", url_path="cycle_time"),
-    st.Page(PAGES / "blockers.py", title="Blockers", icon="⛔", url_path="blockers"),
-    st.Page(PAGES / "forecast.py", title="Forecast", icon="🔮", url_path="forecast"),
-    st.Page(PAGES / "delivery.py", title="Delivery", icon="🚀", url_path="delivery"),
-    st.Page(PAGES / "kaizen.py", title="Kaizen", icon="🔬", url_path="kaizen"),
-    st.Page(PAGES / "explain.py", title="Explain", icon="🔎", url_path="explain"),
-    st.Page(PAGES / "data.py", title="Data", icon="🗄️", url_path="data"),
+    st.Page(PAGES / "board.py", title="Board", icon=":material/view_kanban:", default=True),
+    st.Page(PAGES / "flow.py", title="Flow", icon=":material/waterfall_chart:", url_path="flow"),
+    st.Page(PAGES / "limits.py", title="WIP limits", icon=":material/traffic:", url_path="limits"),
+    st.Page(
+        PAGES / "cycle_time.py", title="Cycle time", icon=":material/timer:", url_path="cycle_time"
+    ),
+    st.Page(PAGES / "blockers.py", title="Blockers", icon=":material/block:", url_path="blockers"),
+    st.Page(
+        PAGES / "forecast.py", title="Forecast", icon=":material/query_stats:", url_path="forecast"
+    ),
+    st.Page(PAGES / "delivery.py", title="Delivery", icon=":material/rocket:", url_path="delivery"),
+    st.Page(PAGES / "kaizen.py", title="Kaizen", icon=":material/science:", url_path="kaizen"),
+    st.Page(PAGES / "explain.py", title="Explain", icon=":material/search:", url_path="explain"),
+    st.Page(PAGES / "data.py", title="Data", icon=":material/database:", url_path="data"),
 ]
 page = st.navigation(pages)
 
@@ -62,16 +67,18 @@ if problem is not None:
 
 if loaded.demo:
     st.info(
-        "📋 **Demo data**: a simulated team, 18 months of work. To see your own, write a "
-        "`flowdeck.toml` (`flowdeck init jira ...` or `flowdeck init github ...`), run "
-        "`flowdeck sync`, then `flowdeck dashboard --config flowdeck.toml`."
+        "**Demo data**: a simulated team, 18 months of work. Your own: `flowdeck init jira|github "
+        "...`, `flowdeck sync`, `flowdeck dashboard --config flowdeck.toml`.",
+        icon=":material/school:",
     )
 
 if setup.sync_every:
     data.sync_runner(setup)  # starts the background schedule once per server process
 
-filters = sidebar.render(loaded)
-set_view(View(loaded=loaded, filters=filters))
+replay, chosen = resolve_replay(loaded)
+view = View(loaded=loaded, filters=sidebar.render(loaded), replay=replay, chosen=chosen)
+sidebar.day_caption(view)
+set_view(view)
 try:
     page.run()
 except FlowdeckError as exc:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from metrics.cycle_time import SLE_PERCENTILE
 from metrics.days import local_day, local_days
-from metrics.limits import limit_at
+from metrics.limits import TOTAL, limit_at
 from metrics.report import FlowReport
 from metrics.workflow import Workflow
 
@@ -60,14 +60,16 @@ class Card:
     type: str
     url: str
     age_days: int | None
-    """Work item age for items in progress; days since creation for the column before start."""
+    """Work item age for items in progress; days in the column for the column before start."""
     pace_band: str
     blocked: bool
     likely_done_by: pd.Timestamp | None = None
-    blocked_for_days: int | None = None
-    """For a blocked item: the local days of its open blocked spell (a spell begun today: 1)."""
     """`likely_done_by_85` (local day) for items in progress; None when no delivered item was
     that old, or for the column before start."""
+    blocked_for_days: int | None = None
+    """For a blocked item: the local days of its open blocked spell (a spell begun today: 1)."""
+    oldest: bool = False
+    """The card that has waited longest in the column before start: the one to pull next."""
 
 
 @dataclass(frozen=True)
@@ -84,12 +86,15 @@ class Column:
         return max(self.count - self.limit, 0) if self.limit is not None else 0
 
     @property
+    def tally(self) -> str:
+        """`8 / 10` (count / limit), joined by no-break spaces: a narrow column never breaks
+        it; `8` without a limit."""
+        return f"{self.count}\u00a0/\u00a0{self.limit}" if self.limit else f"{self.count}"
+
+    @property
     def heading(self) -> str:
-        return (
-            f"{self.stage} {self.count} / {self.limit}"
-            if self.limit
-            else f"{self.stage} {self.count}"
-        )
+        """`In Progress 8 / 10`."""
+        return f"{self.stage} {self.tally}"
 
     @property
     def status_words(self) -> str:
@@ -109,10 +114,13 @@ def board_stages(workflow: Workflow) -> list[int]:
     return list(range(first, workflow.done))
 
 
-def _age_since_created(created: pd.Series, as_of: pd.Timestamp, timezone: str) -> pd.Series:
-    day = created.dt.tz_convert(timezone).dt.tz_localize(None).dt.normalize()
-    today = as_of.tz_convert(timezone).tz_localize(None).normalize()
-    return (today - day).dt.days + 1
+def _days_in_stage(report: FlowReport, index: int, ids: pd.Index, timezone: str) -> pd.Series:
+    """Local days each item has been in stage `index` since it last entered it (both days
+    counted), indexed like `ids`; NaN when it has no current interval there."""
+    iv = report.intervals
+    here = iv[iv["current"] & (iv["position"] == index)].drop_duplicates("item_id", keep="last")
+    entered = here.set_index("item_id")["entered"].reindex(ids)
+    return days_since(entered, report.as_of, timezone)
 
 
 def _day_or_none(value: object) -> pd.Timestamp | None:
@@ -133,9 +141,11 @@ def board_columns(
     changes: pd.DataFrame | None = None,
     max_cards: int | None = None,
 ) -> list[Column]:
-    """One `Column` per board stage, cards oldest first. `changes` (the WIP-limit history)
-    gives each stage the limit it had at the report's `as_of`; `max_cards` keeps only the
-    oldest cards of a long column (its `count` stays the full count)."""
+    """One `Column` per board stage, cards oldest first: by work item age in the stages from
+    `start` on, by days in the column in the column before it (what to pull next: its first
+    card is marked `oldest`). `changes` (the WIP-limit history) gives each stage the limit it
+    had at the report's `as_of`; `max_cards` keeps only the oldest cards of a long column (its
+    `count` stays the full count)."""
     facts = report.items
     out: list[Column] = []
     for index in board_stages(workflow):
@@ -146,7 +156,7 @@ def board_columns(
             here = here[here["in_progress"]]
             ages = here["age_days"]
         else:
-            ages = _age_since_created(here["created_at"], report.as_of, workflow.timezone)
+            ages = _days_in_stage(report, index, here.index, workflow.timezone)
         blocked_for = days_since(here["blocked_since"], report.as_of, workflow.timezone)
         here = here.assign(_age=ages.astype("float64"), _blocked_for=blocked_for)
         here = here.sort_values(["_age", "created_at"], ascending=[False, True], kind="stable")
@@ -164,12 +174,29 @@ def board_columns(
                 if np.isnan(row["_blocked_for"])
                 else int(row["_blocked_for"]),
                 likely_done_by=_day_or_none(row["likely_done_by_85"]) if committed else None,
+                oldest=not committed and rank == 0,
             )
-            for item_id, row in shown.iterrows()
+            for rank, (item_id, row) in enumerate(shown.iterrows())
         )
         limit = limit_at(stage.name, stage.wip_limit, changes, report.as_of)
         out.append(Column(stage.name, len(here), limit, committed, cards))
     return out
+
+
+def total_limit(
+    workflow: Workflow, columns: list[Column], changes: pd.DataFrame | None, when: pd.Timestamp
+) -> tuple[int | None, str]:
+    """The board's total WIP limit and what it is: the workflow's total limit in force at
+    `when` (`"total limit"`), else the sum of the limits of the columns from `start` on when
+    every one of them has a limit (`"sum of column limits"`), else `(None, "no total limit")`
+    (a sum over some columns only would promise a cap that does not exist)."""
+    total = limit_at(TOTAL, workflow.wip_limit, changes, when)
+    if total is not None:
+        return total, "total limit"
+    limits = [c.limit for c in columns if c.committed]
+    if limits and all(limit is not None for limit in limits):
+        return sum(limits), "sum of column limits"
+    return None, "no total limit"
 
 
 ATTENTION_COLUMNS = ["reason", "item_id", "title", "stage", "age_days", "detail"]

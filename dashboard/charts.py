@@ -83,6 +83,36 @@ def _percentile_lines(fig: go.Figure, bands: pd.Series, axis: str = "y", **kwarg
             )  # fmt: skip
 
 
+AGING_HEIGHT = 420
+#: Right margin (px) holding the percentile labels, off the plot and away from the age axis.
+LABEL_MARGIN = 120
+#: Vertical room (px) one label needs.
+_LABEL_PX = 15
+
+
+def _percentile_labels_beside(fig: go.Figure, bands: pd.Series, top: float, height: int) -> None:
+    """Dashed percentile lines across the plot, their labels in the right margin: labels of close
+    percentiles are pushed apart (never printed over each other), and none sits on the y axis's
+    tick labels on the left."""
+    shown = [(int(p), float(v)) for p, v in bands.items() if pd.notna(v)]
+    plot_px = max(height - 130, 100)  # the title, legend and tick labels take the rest
+    gap = top * _LABEL_PX / plot_px
+    placed: list[float] = []
+    for p, value in sorted(shown, key=lambda pv: pv[1]):
+        y = max(value, placed[-1] + gap) if placed else value
+        placed.append(y)
+        colour = PERCENTILE_COLOURS.get(p, "#555")
+        fig.add_hline(y=value, line={"color": colour, "dash": "dash", "width": 1})
+        fig.add_annotation(
+            x=1, y=y, xref="paper", yref="y", xanchor="left", yanchor="middle", showarrow=False,
+            text=f"p{p} {value:g} days" + (" (SLE)" if p == 85 else ""),
+            font={"size": 11, "color": colour},
+        )  # fmt: skip
+    if placed and placed[-1] > top:
+        # The highest label pushed above the plot: raise the axis to keep it inside.
+        fig.update_yaxes(range=[0, placed[-1] + gap])
+
+
 def _jitter(n: int, width: float = 0.28) -> np.ndarray:
     """Deterministic spread of points within a category (the same picture on every rerun)."""
     if n <= 1:
@@ -121,7 +151,7 @@ def aging_wip(items: pd.DataFrame, stages: list[str], bands: pd.Series) -> go.Fi
             line_width=0,
             layer="below",
         )
-        _percentile_lines(fig, bands)
+        _percentile_labels_beside(fig, bands, max(top, lower + 1), AGING_HEIGHT)
     position = {name: i for i, name in enumerate(stages)}
     for band, colour in PACE_COLOURS.items():
         rows = wip[wip["pace_band"].fillna("") == band]
@@ -157,14 +187,25 @@ def aging_wip(items: pd.DataFrame, stages: list[str], bands: pd.Series) -> go.Fi
                 hoverinfo="text",
             )
         )
+    if wip["blocked_now"].any():
+        # The cross's meaning in the legend: the pace entries show circles.
+        fig.add_trace(
+            go.Scatter(
+                x=[None], y=[None], mode="markers", name="blocked (a cross)",
+                marker={"color": "#555", "size": 11, "symbol": "x"}, hoverinfo="skip",
+            )
+        )  # fmt: skip
     fig.update_xaxes(
         tickmode="array",
         tickvals=list(range(len(stages))),
         ticktext=[plot_text(s) for s in stages],
         range=[-0.5, len(stages) - 0.5],
     )
-    fig.update_yaxes(rangemode="tozero")
-    return _layout(fig, "Aging work in progress", "", "age (days)", height=420)
+    if fig.layout.yaxis.range is None:  # not raised for a label already
+        fig.update_yaxes(range=[0, max(top, 1)])
+    _layout(fig, "Aging work in progress", "", "age (days)", height=AGING_HEIGHT)
+    fig.update_layout(margin={"r": LABEL_MARGIN})
+    return fig
 
 
 def cumulative_flow(cfd: pd.DataFrame, stages: list[str], first_index: int = 0) -> go.Figure:

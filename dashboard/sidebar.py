@@ -69,10 +69,23 @@ def render(loaded: Loaded) -> Filters:
             "Sources", options.get("sources", []), key="filter_sources",
             placeholder="All sources",
         )  # fmt: skip
-        tz = loaded.workflow.timezone
-        st.caption(f"Data as of {loaded.as_of_day:%a %d %b %Y} (end of day, {tz}).")
         if fallback[1] < loaded.as_of_day:
             st.caption(f"The data stops on {fallback[1]:%d %b %Y}: the default range ends there.")
     return Filters(
         first=first, last=last, types=tuple(types), labels=tuple(labels), sources=tuple(sources)
     )
+
+
+def day_caption(view) -> None:
+    """Which day the data describes, under the filters: the replayed day while there is one."""
+    loaded = view.loaded
+    tz = loaded.workflow.timezone
+    with st.sidebar:
+        if view.replaying:
+            why = "replayed" if view.chosen else "the last day with data"
+            st.markdown(
+                f":orange-badge[:material/history: Data as of {view.replay:%a %d %b %Y}] "
+                f"(end of day, {tz}; {why}: Board, Flow and Cycle time)."
+            )
+        else:
+            st.caption(f"Data as of {loaded.as_of_day:%a %d %b %Y} (end of day, {tz}).")

@@ -21,7 +21,7 @@ def explain_links(item_ids: list[str], limit: int = 5) -> None:
     """Links to the Explain page for the items a user picked (a table row, a chart point)."""
     for item in [i for i in item_ids if i][:limit]:
         st.page_link(
-            "app_pages/explain.py", label=f"Explain {md(item)}", icon="🔎",
+            "app_pages/explain.py", label=f"Explain {md(item)}", icon=":material/search:",
             query_params={"item": item},
         )  # fmt: skip
 
@@ -39,7 +39,8 @@ def table(frame: pd.DataFrame, name: str, key: str, height: int | str = "auto", 
     else:
         st.dataframe(frame, hide_index=True, height=height, key=f"{key}_table", **kwargs)
     st.download_button(
-        f"⬇️ Download {name}.csv",
+        f"Download {name}.csv",
+        icon=":material/download:",
         data=csv_bytes(frame),
         file_name=f"{name}.csv",
         mime="text/csv",
@@ -64,15 +65,46 @@ def chart(fig: go.Figure, key: str, explain: bool = False) -> None:
     explain_links([p for p in points if isinstance(p, str)])
 
 
+def day_banner(view, where: str = "page") -> None:
+    """Say which day a page shows when it is not the latest: a replayed day (amber, with the
+    day), or the last day of stale data; or warn that the latest is counted past stale data."""
+    from dashboard.view import stale_days  # view imports data, which pages import first
+
+    loaded = view.loaded
+    tz = loaded.workflow.timezone
+    gap = stale_days(loaded)
+    last = loaded.last_day
+    if view.replaying and view.chosen:
+        st.warning(
+            f"**Replaying {view.replay:%a %d %b %Y}**: this {where} shows the end of that day "
+            f"({tz}), as it was then. Clear the day on the Board to come back to the latest.",
+            icon=":material/history:",
+        )
+    elif view.replaying:
+        st.warning(
+            f"**The data ends on {last:%a %d %b %Y}, {gap} days ago**: this {where} shows that "
+            "day, so that ages do not grow while nothing is synced. Sync (Data page, or "
+            "`flowdeck sync`) for today, or pick another day on the Board.",
+            icon=":material/update:",
+        )
+    elif gap is not None:
+        st.warning(
+            f"**The data ends on {last:%a %d %b %Y}, {gap} days ago**: ages count those {gap} "
+            "days as if nothing moved. Sync (Data page, or `flowdeck sync`), or replay that day.",
+            icon=":material/update:",
+        )
+
+
 def no_data(why: str, what_to_do: str) -> None:
     """Instead of an empty chart: why there is nothing, and what to do about it."""
     st.info(f"**{why}** {what_to_do}")
 
 
-def explain_link(item_id: object) -> str:
+def explain_link(item_id: object, icon_only: bool = False) -> str:
     """A markdown link to the Explain page for one item (the id percent-encoded: it is
-    untrusted and must not end the link)."""
-    return f"[🔎 explain](explain?item={quote(str(item_id), safe='')})"
+    untrusted and must not end the link); `icon_only` for a card's narrow first line."""
+    words = "" if icon_only else " explain"
+    return f"[:material/search:{words}](explain?item={quote(str(item_id), safe='')})"
 
 
 def md(text: object) -> str:

@@ -16,12 +16,14 @@ from connectors.config import load_config
 from connectors.demo import (
     DEMO_AS_OF,
     DEMO_LAST_DAY,
+    DEMO_START,
+    DEMO_TIMEZONE,
     DEMO_WORKFLOW_TOML,
     demo_config,
     demo_flow_data,
 )
 from connectors.store import open_store
-from dashboard.board import board_columns
+from dashboard.board import board_columns, short_id
 from dashboard.filters import Filters, filter_flow_data
 from dashboard.safe_text import escape_markdown
 from dashboard.sync_runner import SyncRunner
@@ -193,15 +195,17 @@ def test_board_replay_shows_a_past_day_and_hostile_titles_as_text(demo_env):
     past_wip = past.items[past.items["in_progress"]]
     assert metric(at, "Items in progress") == str(len(past_wip))
     texts = markdown_texts(at)
-    assert any(day.strftime("%d %B %Y") in c.value for c in at.caption)
+    # Unmistakable: an amber banner names the day, and the sidebar's "data as of" follows it.
+    assert any(f"Replaying {day:%a %d %b %Y}" in w.value for w in at.warning)
+    assert any(f"Data as of {day:%a %d %b %Y}" in t for t in texts)
     # The title went into markdown escaped: shown literally, never parsed as HTML.
     shown = [t for t in texts if "script" in t]
     assert shown and all("\\<script\\>" in t for t in shown), shown
-    assert any(t.endswith("\n" + escape_markdown(HOSTILE)) for t in texts)
+    assert any(f"\n{escape_markdown(HOSTILE)}  \n" in t for t in texts)
     # The limit a stage had that day (In Progress was 8 before the kaizen change, now 4).
     headings = [unescape(t)[5:] for t in texts if t.startswith("#### ")]
     in_progress = int((past_wip["stage"] == "In Progress").sum())
-    assert f"In Progress {in_progress} / 8" in headings
+    assert f"In Progress {in_progress}\xa0/\xa08" in headings
 
 
 def test_formula_titles_stay_text_on_the_board_and_in_its_csv(demo_env):
@@ -214,7 +218,7 @@ def test_formula_titles_stay_text_on_the_board_and_in_its_csv(demo_env):
     at.date_input(key="board_as_of").set_value(day).run()
     assert not at.exception
     title = formula["title"]
-    assert any(t.endswith("\n" + escape_markdown(title)) for t in markdown_texts(at))
+    assert any(f"\n{escape_markdown(title)}  \n" in t for t in markdown_texts(at))
     download = at.get("download_button")
     assert download, "the items table has no download button"
     table = at.get("dataframe")[-1].value
@@ -240,6 +244,98 @@ def test_board_auto_refresh_redraws_in_a_fragment(demo_env):
     at.selectbox(key="board_refresh").set_value("every minute").run()
     assert not at.exception
     assert markdown_texts(at) == before  # the same board, now inside a refreshing fragment
+
+
+def test_board_attention_first_compact_with_the_sle_stated_once(demo_env):
+    at = run_page()
+    cfg, report = demo_report()
+    texts = markdown_texts(at)
+    first_heading = next(i for i, t in enumerate(texts) if t.startswith("#### "))
+    attention = next(i for i, t in enumerate(texts) if "Attention" in t and "SLE is" in t)
+    assert attention < first_heading  # above the board, not two screens down
+    sle = report.percentiles[85]
+    assert f"the SLE is **{sle:.1f} days**" in texts[attention]
+    lines = texts[attention + 1].splitlines()
+    # Short ids and titles; the SLE is not repeated on every line.
+    late = report.items[report.items["in_progress"] & (report.items["age_days"] > sle)]
+    assert len(late), "the demo's last day has an item beyond the SLE"
+    oldest = late.sort_values("age_days").index[-1]
+    assert any(escape_markdown(short_id(oldest)) in line for line in lines), lines
+    assert not any("csv:" in line or "SLE is" in line for line in lines), lines
+    # The ready column: sorted by days in the column, its first card marked as the one to pull.
+    ready = next(t for t in texts if "oldest: pull next" in t)
+    assert "here" in ready
+    # The total tile: the workflow's total limit, said to be one.
+    assert metric(at, "Total WIP limit") == "16"
+
+
+def test_board_sle_ignores_the_sidebar_range(demo_env):
+    at = run_page()
+    before = metric(at, "SLE (p85 cycle time)")
+    at.date_input(key="filter_range").set_value((DEMO_START.date(), DEMO_LAST_DAY.date())).run()
+    assert not at.exception
+    # The charts' range changed, the board's SLE did not: the 90 days before the day shown.
+    assert metric(at, "SLE (p85 cycle time)") == before
+    run_page("app_pages/cycle_time.py", at)
+    assert metric(at, "p85 (SLE)") != before  # the Cycle time page does follow the range
+
+
+def test_a_replay_survives_moving_to_flow_and_cycle_time(demo_env):
+    at = run_page()
+    day = (DEMO_LAST_DAY - pd.Timedelta(days=40)).date()
+    at.date_input(key="board_as_of").set_value(day).run()
+    cfg, past = demo_report(as_of=end_of_day(day, DEMO_TIMEZONE))
+    for page in ("app_pages/flow.py", "app_pages/cycle_time.py"):
+        run_page(page, at)
+        assert any(f"Replaying {day:%a %d %b %Y}" in w.value for w in at.warning), page
+        assert any(f"Data as of {day:%a %d %b %Y}" in t for t in markdown_texts(at)), page
+    run_page("app_pages/board.py", at)
+    assert at.date_input(key="board_as_of").value == day
+    wip = past.items[past.items["in_progress"]]
+    assert metric(at, "Items in progress") == str(len(wip))
+    at.date_input(key="board_as_of").set_value(None).run()
+    run_page("app_pages/flow.py", at)
+    assert not any("Replaying" in w.value for w in at.warning)
+
+
+def test_stale_real_board_says_so_and_does_not_inflate_ages(monkeypatch, tmp_path, shared_dir):
+    from connectors.sync import import_file
+
+    real = shared_dir / "data" / "real" / "jira-cloud-prj"
+    monkeypatch.chdir(tmp_path)
+    config = load_config(real / "flowdeck.toml")
+    db = tmp_path / "store.db"
+    import_file(db, real / "events.csv", "real", config)
+    monkeypatch.setenv("FLOWDECK_CONFIG", str(real / "flowdeck.toml"))
+    monkeypatch.setenv("FLOWDECK_DB", str(db))
+    at = run_page()
+    with open_store(db, create=False) as store:
+        data = store.read_flow_data()
+    tz = config.workflow.timezone
+    last = local_days(data.events["changed_at"], tz).max().date()
+    today = team_today(tz)
+    gap = (today - last).days
+    assert gap > 3, "the real export is old: this test needs stale data"
+    warning = [w.value for w in at.warning if "The data ends on" in w.value]
+    assert warning and f"The data ends on {last:%a %d %b %Y}, {gap} days ago" in warning[0]
+    shown = flow_report(data, config.workflow, end_of_day(last, tz))
+    now = flow_report(data, config.workflow, end_of_day(today, tz))
+
+    def late(report) -> int:
+        wip = report.items[report.items["in_progress"]]
+        return int((wip["age_days"] > report.percentiles[85]).sum())
+
+    # The board as of the data's last day: its SLE, its ages, its late items.
+    assert metric(at, "SLE (p85 cycle time)") == f"{shown.percentiles[85]:.1f} days"
+    assert metric(at, "Older than the SLE") == str(late(shown))
+    oldest = int(shown.items.loc[shown.items["in_progress"], "age_days"].max())
+    assert any(f"· {oldest} days old" in t for t in markdown_texts(at))
+    # Counted to today, every age would have grown by the days nobody synced.
+    assert int(now.items.loc[now.items["in_progress"], "age_days"].max()) == oldest + gap
+    # Asking for today explicitly shows today, still warned.
+    at.date_input(key="board_as_of").set_value(today).run()
+    assert any(f"· {oldest + gap} days old" in t for t in markdown_texts(at))
+    assert any("ages count those" in w.value for w in at.warning)
 
 
 def summary_value(report, name: str) -> float:

@@ -248,7 +248,9 @@ def wait_rendered(page, plots: bool = False) -> None:
 def open_page(page, server, title: str, plots: bool = True) -> None:
     """Go to a page through the sidebar navigation, as a user does."""
     page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
-    page.wait_for_url(re.compile(f"/{PAGES[title]}$" if title != "Board" else r":\d+/$"))
+    # A replayed day rides along in the address (`?as_of=...`).
+    path = f"/{PAGES[title]}" if title != "Board" else r":\d+/"
+    page.wait_for_url(re.compile(path + r"(\?as_of=[0-9-]+)?$"))
     wait_rendered(page, plots=plots)
 
 
@@ -303,6 +305,7 @@ def test_demo_board_every_page_filter_and_replay(servers, page, shots):
     expect_headings(page, expected)
     wip = report.items[report.items["in_progress"]]
     expect_metric(page, "Items in progress", str(len(wip)))
+    check_board_layout(page, len(expected))
     screenshot(page, shots, "board")
 
     for title in ("Flow", "Cycle time", "Delivery", "Kaizen", "Data"):
@@ -346,7 +349,8 @@ def test_demo_board_every_page_filter_and_replay(servers, page, shots):
     page.keyboard.press("Escape")
     page.locator("h1", has_text="Board").click()  # the field commits its value on blur
     wait_rendered(page, plots=True)
-    expect(page.get_by_text(f"Replaying the end of {day:%A %d %B %Y}").first).to_be_visible()
+    banner = page.locator('[data-testid="stAlertContentWarning"]', has_text="Replaying")
+    expect(banner.first).to_contain_text(f"Replaying {day:%a %d %b %Y}")
     _, past = demo_report(chosen, as_of=end_of_day(day, cfg.workflow.timezone))
     expect_headings(
         page,
@@ -355,6 +359,58 @@ def test_demo_board_every_page_filter_and_replay(servers, page, shots):
     expect(page.get_by_text(HOSTILE).first).to_be_visible()
     assert page.locator("script", has_text="alert('board')").count() == 0
     screenshot(page, shots, "board_replay")
+    # The replay follows the user to Flow and Cycle time, banner and sidebar alike.
+    for title in ("Flow", "Cycle time"):
+        open_page(page, demo, title)
+        banner = page.locator('[data-testid="stAlertContentWarning"]', has_text="Replaying")
+        expect(banner.first).to_contain_text(f"Replaying {day:%a %d %b %Y}")
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        expect(sidebar.get_by_text(f"Data as of {day:%a %d %b %Y}").first).to_be_visible()
+
+
+_BOARD_BOXES = """() => {
+  const box = (e) => { const r = e.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, left: r.left, height: r.height}; };
+  const board = document.querySelector('.st-key-fd-board');
+  const attention = document.querySelector('.st-key-fd-attention');
+  const heads = [...board.querySelectorAll('h4')].map((h) => {
+    const line = parseFloat(getComputedStyle(h).lineHeight);
+    return {...box(h), line, text: h.innerText, cut: h.scrollWidth > h.clientWidth};
+  });
+  const cards = [...board.querySelectorAll('[class*="st-key-fd-card-"]')].map((e) => ({
+    ...box(e), rank: Number(e.className.match(/st-key-fd-card-\\d+-(\\d+)/)[1])}));
+  const more = [...board.querySelectorAll('[data-testid="stPopover"]')].map(box);
+  const main = document.querySelector('[data-testid="stMain"]');
+  return {attention: box(attention), heads, cards, more, scrolled: main.scrollTop,
+          window: window.innerHeight};
+}"""
+
+
+def check_board_layout(page, n_columns: int) -> None:
+    """At 1440x900: attention above the board, no column heading wrapped, the cards of each
+    row at the same heights, and the whole board within the first screen."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 1440, "height": 900})
+    try:
+        wait_rendered(page, plots=True)
+        boxes = page.evaluate(_BOARD_BOXES)
+        heads = boxes["heads"]
+        assert len(heads) == n_columns
+        assert boxes["attention"]["bottom"] <= min(h["top"] for h in heads), boxes["attention"]
+        for head in heads:  # one line each: never "In Progress 8 /" then "10"
+            assert head["height"] <= head["line"] * 1.5, head
+        # Cards line up: the n-th card of every column starts at the same height (whole
+        # pixels: sub-pixel layout rounding aside).
+        by_rank: dict[int, list[float]] = {}
+        for c in boxes["cards"]:
+            by_rank.setdefault(c["rank"], []).append(c["top"])
+        assert by_rank, "no card on the board"
+        for rank, tops in by_rank.items():
+            assert max(tops) - min(tops) <= 1.5, (rank, tops)
+        bottom = max(b["bottom"] for b in boxes["cards"] + boxes["more"])
+        assert boxes["scrolled"] == 0 and bottom <= boxes["window"], (bottom, boxes["window"])
+    finally:
+        page.set_viewport_size(size)
 
 
 def test_sync_now_fills_an_empty_store(servers, page, shots):

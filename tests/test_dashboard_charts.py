@@ -44,7 +44,12 @@ def empty():
 
 
 def _points(fig: go.Figure) -> int:
-    return sum(len(t.y) for t in fig.data if t.type == "scatter" and t.mode == "markers")
+    """Markers drawn (a legend-only trace has no point)."""
+    return sum(
+        sum(y is not None for y in t.y)
+        for t in fig.data
+        if t.type == "scatter" and t.mode == "markers"
+    )
 
 
 # ---- charts -------------------------------------------------------------------------------
@@ -55,7 +60,7 @@ def test_aging_wip_plots_every_item_in_progress_at_its_age(demo):
     wip = report.items[report.items["in_progress"]]
     fig = charts.aging_wip(report.items, workflow.in_progress_names, report.percentiles)
     assert _points(fig) == len(wip)
-    ages = sorted(float(y) for t in fig.data for y in t.y)
+    ages = sorted(float(y) for t in fig.data for y in t.y if y is not None)
     assert ages == sorted(wip["age_days"].astype(float))
     lines = [s for s in fig.layout.shapes if s.type == "line"]
     assert sorted(round(s.y0, 4) for s in lines) == sorted(report.percentiles.round(4))
@@ -81,6 +86,37 @@ def test_aging_wip_hover_text_is_escaped():
     assert "&lt;script&gt;" in hover and "<script>" not in hover
     assert "&lt;b&gt;X-1&lt;/b&gt;" in hover
     assert list(fig.data[0].marker.symbol) == ["x"]  # blocked items are crosses
+
+
+def test_aging_wip_labels_never_overprint_and_the_cross_is_in_the_legend():
+    items = pd.DataFrame(
+        {
+            "title": ["a", "b"],
+            "stage": ["In Progress", "In Progress"],
+            "age_days": pd.array([4, 30], dtype="Int64"),
+            "in_progress": [True, True],
+            "pace_band": ["ok", "late"],
+            "blocked_now": [False, True],
+        },
+        index=pd.Index(["X-1", "X-2"], name="item_id"),
+    )
+    # p50 and p70 one day apart on a 32-day axis, p85 and p95 equal: labels would overprint.
+    bands = pd.Series([10.0, 11.0, 20.0, 20.0], index=[50, 70, 85, 95])
+    fig = charts.aging_wip(items, ["In Progress"], bands)
+    labels = sorted(fig.layout.annotations, key=lambda a: a.y)
+    assert [a.text for a in labels] == ["p50 10 days", "p70 11 days", "p85 20 days (SLE)",
+                                        "p95 20 days"]  # fmt: skip
+    # In the right margin (x beyond the plot), clear of the age axis's tick labels on the left.
+    assert all(a.xref == "paper" and a.x == 1 and a.xanchor == "left" for a in labels)
+    low, high = fig.layout.yaxis.range
+    plot_px = charts.AGING_HEIGHT - 130
+    px = [(a.y - low) / (high - low) * plot_px for a in labels]
+    assert all(b - a >= charts._LABEL_PX - 1e-6 for a, b in zip(px, px[1:], strict=False)), px
+    assert all(low <= a.y <= high for a in labels)
+    legend = [t.name for t in fig.data if t.showlegend is not False]
+    assert "blocked (a cross)" in legend
+    cross = next(t for t in fig.data if t.name == "blocked (a cross)")
+    assert cross.marker.symbol == "x"
 
 
 def test_cumulative_flow_draws_the_cfd_table(demo):
@@ -249,7 +285,7 @@ def test_column_heading_says_how_far_over_the_limit(demo):
     replayed = {c.stage: c for c in board_columns(report, workflow, demo_wip_limit_changes())}
     assert replayed["In Progress"].limit == 8 and configured["In Progress"].limit == 4
     col = configured["In Progress"]
-    assert col.heading == f"In Progress {col.count} / 4"
+    assert col.heading == f"In Progress {col.count}\xa0/\xa04"  # never broken
     if col.count > 4:
         assert col.status_words == f"{col.count - 4} over the limit"
     wip = report.items[report.items["in_progress"]]

@@ -56,3 +56,19 @@ def test_lowering_the_wip_limit_visibly_shortens_cycle_times():
         < wip[wip.index < DEMO_LIMIT_CHANGE_DAY].mean()
     )
     assert demo_wip_limit_changes().loc[0, "new_limit"] == 4
+
+
+def test_the_last_day_tells_the_stand_up_story():
+    """A newcomer's first board: one column over its limit, a blocked item, an item beyond the
+    SLE, each found by the same code as the dashboard's attention list."""
+    from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data, demo_wip_limit_changes
+    from dashboard.board import attention_list, board_columns
+
+    workflow = demo_config().workflow
+    report = flow_report(demo_flow_data(), workflow, DEMO_AS_OF)
+    columns = board_columns(report, workflow, demo_wip_limit_changes())
+    over = [c.stage for c in columns if c.committed and c.over]
+    assert over == ["Testing"]
+    reasons = attention_list(report, columns, workflow.timezone)["reason"].value_counts()
+    assert reasons.get("older than the SLE") == 1
+    assert reasons.get("blocked") == 1

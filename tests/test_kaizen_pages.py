@@ -43,7 +43,7 @@ def test_kaizen_page_reviews_the_demo_limit_change():
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), comparison_rows(review))
     keys = {c.key for c in at.get("plotly_chart")}
     assert {"kaizen_scatter", "kaizen_weekly"} <= keys
-    assert any(b.proto.label.startswith("⬇️ Download the review pack") for b in
+    assert any(b.proto.label.startswith("Download the review pack") for b in
                at.get("download_button"))  # fmt: skip
     beyond = [d.value for d in at.dataframe if "explain" in d.value.columns]
     assert beyond and beyond[0]["item_id"].tolist() == review.over_old_sle.index.tolist()
@@ -140,8 +140,9 @@ def test_explain_page_unknown_item_and_the_board_links():
     assert any("is not in the data" in unescape(w.value) for w in at.warning)
     assert at.selectbox(key="explain_item").value is None
     board = run_page()
-    links = [c.value for c in board.caption if "explain?item=" in c.value]
-    assert links and all("[🔎 explain](explain?item=FD-" in c for c in links)
+    # Every card links its explanation by a search icon after the id; the attention list too.
+    links = [m.value for m in board.markdown if "explain?item=" in m.value]
+    assert links and all("[:material/search:" in c and "](explain?item=FD-" in c for c in links)
 
 
 def test_kaizen_and_explain_on_an_empty_store_say_what_to_do(request):

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import charts, data
 from dashboard.tables import items_table
 from dashboard.view import current_view
-from dashboard.widgets import chart, fmt, md, no_data, table
+from dashboard.widgets import chart, day_banner, fmt, md, no_data, table
 
 view = current_view()
 loaded = view.loaded
@@ -21,7 +21,8 @@ if loaded.empty:
     )
     st.stop()
 
-report = data.report(loaded, view.filters)
+day_banner(view)
+report = data.report(loaded, view.filters, view.moment)
 done = charts.delivered_items(report.items, workflow.timezone)
 first, last = report.first_day, report.last_day
 delivered = done[(done["done_day"] >= first) & (done["done_day"] <= last)]

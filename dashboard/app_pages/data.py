@@ -85,7 +85,7 @@ def sync_controls(loaded) -> None:
     cols = st.columns([2, 1, 1])
     choice = cols[0].selectbox("Source to sync", ["All sources", *names], key="sync_source")
     full = cols[1].checkbox("Full re-sync", key="sync_full", help="Ignore the cursors.")
-    clicked = cols[2].button("🔄 Sync now", key="sync_now", type="primary")
+    clicked = cols[2].button("Sync now", key="sync_now", type="primary", icon=":material/sync:")
     if setup.sync_every:
         st.caption(
             f"This dashboard also syncs every {setup.sync_every:g} minutes in the background."

@@ -8,7 +8,7 @@ from dashboard import breakdown_charts, charts, data
 from dashboard.board import short_id
 from dashboard.limits_view import change_marks, report_limits
 from dashboard.view import current_view
-from dashboard.widgets import chart, fmt, md, no_data, table
+from dashboard.widgets import chart, day_banner, fmt, md, no_data, table
 from metrics.days import local_days
 from metrics.limits import TOTAL
 from metrics.quality import MASS_MOVE_ITEMS, mass_moves
@@ -32,7 +32,8 @@ if loaded.empty:
     )
     st.stop()
 
-report = data.report(loaded, view.filters)
+day_banner(view)
+report = data.report(loaded, view.filters, view.moment)
 if report.items.empty:
     no_data(
         "No items match the filters.",
@@ -103,7 +104,7 @@ if len(bulk):
         f"Board clean-ups: {MASS_MOVE_ITEMS} or more items moved within one minute at {named}"
         f"{more}. Such moves are bookkeeping, not flow: throughput and the CFD jump on those "
         "days. The Data page's quality report lists every one.",
-        icon="⚠️",
+        icon=":material/warning:",
     )
 done = charts.delivered_items(report.items, workflow.timezone)
 done = done[(done["done_day"] >= report.first_day) & (done["done_day"] <= report.last_day)]

@@ -154,7 +154,7 @@ def pack_bytes() -> bytes:
 
 
 st.download_button(
-    "⬇️ Download the review pack (zip)", data=pack_bytes,
+    "Download the review pack (zip)", data=pack_bytes, icon=":material/download:",
     file_name=f"kaizen-{change_day:%Y-%m-%d}.zip", mime="application/zip",
     key="kaizen_pack", on_click="ignore",
     help="Every export file, kaizen.csv, wip_limits.csv, the workflow file and report.html "
