@@ -25,7 +25,9 @@ scrub_logs()
 
 # Material icons, not emoji: Streamlit ships the icon font in its own static files (nothing is
 # fetched from the internet), while emoji show as empty boxes where no emoji font is installed.
-st.set_page_config(page_title="Flowdeck", page_icon=":material/view_kanban:", layout="wide")
+# Not for the tab's icon, though: a `:material/...:` page icon is fetched from fonts.gstatic.com,
+# so the tab keeps Streamlit's own favicon, served locally.
+st.set_page_config(page_title="Flowdeck", layout="wide")
 
 pages = [
     st.Page(PAGES / "board.py", title="Board", icon=":material/view_kanban:", default=True),

@@ -106,6 +106,12 @@ def set_view(view: View) -> None:
     st.session_state[_KEY] = view
 
 
+def current_timezone() -> str:
+    """The workflow's time zone, for showing times (UTC for a page run outside the app)."""
+    view = st.session_state.get(_KEY)
+    return view.loaded.workflow.timezone if view is not None else "UTC"
+
+
 def current_view() -> View:
     view = st.session_state.get(_KEY)
     if view is None:  # a page run on its own (not through app.py)

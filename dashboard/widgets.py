@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.safe_text import escape_markdown
-from dashboard.tables import csv_bytes
+from dashboard.tables import csv_bytes, on_screen
+from dashboard.view import current_timezone, stale_days
 
 #: Plotly's mode bar links to plotly.com and its logo loads nothing, but keep the bar lean.
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
@@ -29,15 +30,16 @@ def explain_links(item_ids: list[str], limit: int = 5) -> None:
 def table(frame: pd.DataFrame, name: str, key: str, height: int | str = "auto", **kwargs) -> None:
     """A table and a button to download it as `name`.csv (formula-escaped). A table of items
     (an `item_id` column) lets the user pick a row to explain that item."""
+    shown = on_screen(frame, current_timezone())
     if "item_id" in frame.columns and "on_select" not in kwargs:
         state = st.dataframe(
-            frame, hide_index=True, height=height, key=f"{key}_table", on_select="rerun",
+            shown, hide_index=True, height=height, key=f"{key}_table", on_select="rerun",
             selection_mode="single-row", **kwargs,
         )  # fmt: skip
         ids = frame["item_id"].astype(str).to_numpy()
         explain_links([ids[r] for r in state.selection.rows if 0 <= r < len(ids)])
     else:
-        st.dataframe(frame, hide_index=True, height=height, key=f"{key}_table", **kwargs)
+        st.dataframe(shown, hide_index=True, height=height, key=f"{key}_table", **kwargs)
     st.download_button(
         f"Download {name}.csv",
         icon=":material/download:",
@@ -68,8 +70,6 @@ def chart(fig: go.Figure, key: str, explain: bool = False) -> None:
 def day_banner(view, where: str = "page") -> None:
     """Say which day a page shows when it is not the latest: a replayed day (amber, with the
     day), or the last day of stale data; or warn that the latest is counted past stale data."""
-    from dashboard.view import stale_days  # view imports data, which pages import first
-
     loaded = view.loaded
     tz = loaded.workflow.timezone
     gap = stale_days(loaded)
@@ -93,6 +93,28 @@ def day_banner(view, where: str = "page") -> None:
             "days as if nothing moved. Sync (Data page, or `flowdeck sync`), or replay that day.",
             icon=":material/update:",
         )
+
+
+#: Quality findings in words, for the charts they distort.
+QUALITY_WORDS = {
+    "straight_to_done": "zero-time items (straight to done: cycle time 0 hours)",
+    "mass_moves": "board clean-ups (mass moves)",
+    "unmapped_status": "events into unmapped statuses",
+}
+
+
+def quality_links(quality: pd.DataFrame, checks: tuple[str, ...]) -> None:
+    """Under charts that the data-quality findings `checks` distort: what was found, and a
+    link to the Data page's report (nothing when none of them was found)."""
+    found = quality[quality["check"].isin(checks) & quality["count"].gt(0)]
+    if found.empty:
+        return
+    counts = found.groupby("check", sort=False)["count"].sum()
+    words = ", ".join(f"{int(n)} {QUALITY_WORDS.get(c, c)}" for c, n in counts.items())
+    st.caption(f"Data quality: {md(words)} distort these charts.")
+    st.page_link(
+        "app_pages/data.py", label="Read the data-quality report", icon=":material/fact_check:"
+    )
 
 
 def no_data(why: str, what_to_do: str) -> None:

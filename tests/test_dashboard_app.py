@@ -336,6 +336,14 @@ def test_stale_real_board_says_so_and_does_not_inflate_ages(monkeypatch, tmp_pat
     at.date_input(key="board_as_of").set_value(today).run()
     assert any(f"· {oldest + gap} days old" in t for t in markdown_texts(at))
     assert any("ages count those" in w.value for w in at.warning)
+    # The workflow file names no source, the store holds the imported one: the Data page
+    # never says "No sources" above the table of them.
+    run_page("app_pages/data.py", at)
+    assert not any("No sources in" in i.value for i in at.info)
+    assert any("loaded with `flowdeck import`" in i.value for i in at.info)
+    # The quality findings link from the charts they distort (an unmapped status here).
+    run_page("app_pages/cycle_time.py", at)
+    assert any(c.value.startswith("Data quality:") for c in at.caption)
 
 
 def summary_value(report, name: str) -> float:

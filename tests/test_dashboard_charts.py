@@ -22,7 +22,7 @@ from dashboard.board import (
 )
 from dashboard.filters import Filters, filter_flow_data, filter_options, within_days
 from dashboard.safe_text import escape_markdown, plot_text, safe_url
-from dashboard.tables import csv_bytes
+from dashboard.tables import csv_bytes, items_table, on_screen
 from metrics.days import end_of_day
 from metrics.frames import FlowData
 from metrics.report import flow_report
@@ -423,6 +423,37 @@ def test_csv_download_is_formula_escaped_like_the_export():
     assert text[0] == "title,done_at,n"
     assert text[1].startswith("\"'=HYPERLINK(") and text[2].startswith("'+1")
     assert "2025-01-01T10:00:00Z" in text[1]
+
+
+def test_tables_one_time_zone_yes_no_and_no_none():
+    frame = pd.DataFrame(
+        {
+            "item_id": ["A-1", "A-2"],
+            "done_at": pd.to_datetime(["2025-07-01T10:00Z", None]),
+            "blocked_now": [True, False],
+            "reason": ["vendor", None],
+        }
+    )
+    screen = on_screen(frame, "Europe/London")
+    # The workflow's zone with its offset on screen (British Summer Time in July)...
+    assert screen["done_at"].tolist() == ["2025-07-01 11:00 +01:00", ""]
+    assert screen["blocked_now"].tolist() == ["yes", "no"]
+    assert screen["reason"].tolist() == ["vendor", ""]
+    # ...and UTC in the download, as in the export files.
+    text = csv_bytes(frame).decode("utf-8").splitlines()
+    assert text[1] == "A-1,2025-07-01T10:00:00Z,yes,vendor"
+    assert text[2] == "A-2,,no,"
+
+
+def test_the_items_table_uses_the_export_column_names(demo):
+    from metrics.export_tables import ITEMS_COLUMNS
+
+    _, _, report = demo
+    shown = items_table(report.items[report.items["in_progress"]])
+    extra = set(shown.columns) - set(ITEMS_COLUMNS)
+    assert extra == {"pace_band"}, extra  # the board's words for `pace`, not in the export
+    assert "cycle_time_hours" not in shown.columns  # one unit per number: days
+    assert set(on_screen(shown, "UTC")["blocked_now"]) <= {"yes", "no"}
 
 
 # ---- DORA bands ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@ import streamlit as st
 from dashboard import charts, data
 from dashboard.tables import items_table
 from dashboard.view import current_view
-from dashboard.widgets import chart, day_banner, fmt, md, no_data, table
+from dashboard.widgets import chart, day_banner, fmt, md, no_data, quality_links, table
+from metrics.quality import data_quality
 
 view = current_view()
 loaded = view.loaded
@@ -23,6 +24,7 @@ if loaded.empty:
 
 day_banner(view)
 report = data.report(loaded, view.filters, view.moment)
+quality_links(data_quality(report, workflow), ("straight_to_done", "unmapped_status"))
 done = charts.delivered_items(report.items, workflow.timezone)
 first, last = report.first_day, report.last_day
 delivered = done[(done["done_day"] >= first) & (done["done_day"] <= last)]

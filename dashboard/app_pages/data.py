@@ -67,11 +67,21 @@ def sync_controls(loaded) -> None:
     config = loaded.config
     runner = data.sync_runner(setup)
     if not config.sources:
-        st.info(
-            f"**No sources in** {code(setup.config_path)}**.** Add a `[[sources]]` table (see "
-            "docs/store.md) to sync from here, or load a file with "
-            "`flowdeck import FILE --source NAME`."
-        )
+        stored = loaded.sources is not None and not loaded.sources.empty
+        if stored:
+            # The store's sources came from `flowdeck import`: there is data, just nothing
+            # this page can sync.
+            st.info(
+                "The sources below were loaded with `flowdeck import`: import a newer file "
+                "to refresh them. To sync from here, add a `[[sources]]` table to "
+                f"{code(setup.config_path)} (see docs/store.md)."
+            )
+        else:
+            st.info(
+                f"**No sources in** {code(setup.config_path)}**.** Add a `[[sources]]` table "
+                "(see docs/store.md) to sync from here, or load a file with "
+                "`flowdeck import FILE --source NAME`."
+            )
         return
     if setup.read_only:
         every = f" It syncs every {setup.sync_every:g} minutes." if setup.sync_every else ""
@@ -117,10 +127,7 @@ def sources_table(loaded) -> None:
     if sources is None or sources.empty:
         st.caption("The store has no sources yet.")
         return
-    tz = loaded.workflow.timezone
-    shown = sources.drop(columns=["cursor"]).assign(
-        last_sync_at=sources["last_sync_at"].dt.tz_convert(tz).dt.tz_localize(None)
-    )
+    shown = sources.drop(columns=["cursor"])  # times shown in the workflow's zone by `table`
     for _, row in sources[sources["last_result"].eq("failed")].iterrows():
         st.error(f"Source **{md(row['name'])}** failed its last sync: {md(row['last_error'])}")
     table(shown, "sources", key="sources")

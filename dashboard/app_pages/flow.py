@@ -8,10 +8,10 @@ from dashboard import breakdown_charts, charts, data
 from dashboard.board import short_id
 from dashboard.limits_view import change_marks, report_limits
 from dashboard.view import current_view
-from dashboard.widgets import chart, day_banner, fmt, md, no_data, table
+from dashboard.widgets import chart, day_banner, fmt, md, no_data, quality_links, table
 from metrics.days import local_days
 from metrics.limits import TOTAL
-from metrics.quality import MASS_MOVE_ITEMS, mass_moves
+from metrics.quality import MASS_MOVE_ITEMS, data_quality, mass_moves
 from metrics.stability import (
     cycle_times_in_done_order,
     report_littles_law,
@@ -34,6 +34,7 @@ if loaded.empty:
 
 day_banner(view)
 report = data.report(loaded, view.filters, view.moment)
+quality_links(data_quality(report, workflow), ("mass_moves", "unmapped_status"))
 if report.items.empty:
     no_data(
         "No items match the filters.",
