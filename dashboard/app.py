@@ -25,9 +25,10 @@ scrub_logs()
 
 # Material icons, not emoji: Streamlit ships the icon font in its own static files (nothing is
 # fetched from the internet), while emoji show as empty boxes where no emoji font is installed.
-# Not for the tab's icon, though: a `:material/...:` page icon is fetched from fonts.gstatic.com,
-# so the tab keeps Streamlit's own favicon, served locally.
-st.set_page_config(page_title="Flowdeck", layout="wide")
+# Not for the tab's icon, though: as a favicon a `:material/...:` icon is fetched from
+# fonts.gstatic.com, and without one each page's icon becomes the favicon. A small image file,
+# which Streamlit serves itself, keeps the tab local.
+st.set_page_config(page_title="Flowdeck", page_icon=str(HERE / "favicon.png"), layout="wide")
 
 pages = [
     st.Page(PAGES / "board.py", title="Board", icon=":material/view_kanban:", default=True),
