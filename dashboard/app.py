@@ -54,6 +54,10 @@ except FlowdeckError as exc:
     st.error(f"Cannot start: {escape_markdown(exc)}")
     st.stop()
 
+if setup.teams:
+    # The team is in the URL (?team=NAME), so each team's wall screen opens on its own board.
+    setup = data.with_team(setup, sidebar.team_picker(setup.teams))
+
 loaded, problem = data.load(setup)
 if problem is not None:
     if loaded is not None:

@@ -13,6 +13,7 @@ Cached objects are shared by every session: callers treat them as read-only.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import streamlit as st
 from connectors.config import DEFAULT_CONFIG, Config, find_config_path, load_config
 from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data, demo_wip_limit_changes
 from connectors.limits import LimitChange, reconcile_if_possible, set_limit
+from connectors.portfolio import is_portfolio, load_portfolio
 from connectors.secrets import load_secrets, scrub
 from connectors.store import ENV_VAR as DB_ENV_VAR
 from connectors.store import (
@@ -61,6 +63,11 @@ class Setup:
     db_path: Location
     sync_every: float | None = None
     read_only: bool = False
+    teams: tuple[str, ...] = ()
+    """The teams of a portfolio file (docs/teams.md); empty for a single workflow file."""
+    team: str | None = None
+    sources: tuple[str, ...] | None = None
+    """With a team chosen: its sources, the only ones read from the shared store."""
     """Served beyond this machine (`--host` not loopback): no Sync now button, since anyone on
     the network could press it. WIP-limit edits follow `dashboard.editing` (password or off)."""
 
@@ -78,6 +85,9 @@ def setup_from_env(environ: os._Environ | dict | None = None) -> Setup:
     raw = env.get(CONFIG_ENV_VAR, "").strip()
     config_path = find_config_path(raw or None)
     db = env.get(DB_ENV_VAR, "").strip() or None
+    teams: tuple[str, ...] = ()
+    if is_portfolio(config_path):
+        teams = tuple(t.name for t in load_portfolio(config_path).teams)
     if config_path is not None:
         db_path = as_location(db) if db else default_db_path(config_path.parent)
     else:
@@ -99,7 +109,16 @@ def setup_from_env(environ: os._Environ | dict | None = None) -> Setup:
             f"start with `flowdeck dashboard --config {DEFAULT_CONFIG}`"
         )
     read_only = env.get(READ_ONLY_ENV_VAR, "").strip() not in ("", "0")
-    return Setup(config_path=config_path, db_path=db_path, sync_every=every, read_only=read_only)
+    return Setup(config_path=config_path, db_path=db_path, sync_every=every, read_only=read_only,
+                 teams=teams)  # fmt: skip
+
+
+def with_team(setup: Setup, team: str) -> Setup:
+    """The setup of one team of a portfolio: its workflow file, its sources, the shared store."""
+    member = load_portfolio(setup.config_path).team(team)
+    return dataclasses.replace(
+        setup, config_path=member.config.path, team=team, sources=member.source_names
+    )
 
 
 @dataclass(frozen=True)
@@ -182,7 +201,13 @@ def _load(setup: Setup, version: int, config_mtime: float, today: dt.date) -> Lo
             quality = pd.DataFrame(columns=["source", "key", "count"])
         else:
             store = _store(location_key(setup.db_path))
-            data = store.read_flow_data()
+            if setup.sources is None:
+                data = store.read_flow_data()
+            else:
+                # A team's sources not synced yet are simply not there yet.
+                stored = set(store.source_names())
+                chosen = [s for s in setup.sources if s in stored]
+                data = store.read_flow_data(chosen) if chosen else FlowData()
             changes = store.wip_limit_changes()
             sources = store.sources_status()
             if "last_error" in sources:

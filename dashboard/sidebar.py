@@ -42,6 +42,16 @@ def dates_from_widget(value: object, fallback: tuple[dt.date, dt.date]) -> tuple
     return fallback
 
 
+def team_picker(teams: tuple[str, ...]) -> str:
+    """The team chosen in the sidebar, kept in the URL's `team` parameter both ways."""
+    wanted = st.query_params.get("team")
+    index = teams.index(wanted) if wanted in teams else 0
+    team = st.sidebar.selectbox("Team", teams, index=index, key="team")
+    if st.query_params.get("team") != team:
+        st.query_params["team"] = team
+    return team
+
+
 def render(loaded: Loaded) -> Filters:
     options = loaded.options
     fallback = default_range(loaded)

@@ -139,3 +139,28 @@ def test_a_shared_source_must_be_the_same_in_both_teams(portfolio):
     beta.write_text(beta.read_text().replace('events = "platform.csv"', 'events = "b.csv"'))
     with pytest.raises(ConfigError, match="source 'platform' is defined differently by teams"):
         load_portfolio(portfolio)
+
+
+# ---- the dashboard: a team picker, the team in the URL --------------------------------------
+
+
+def test_the_dashboard_picks_a_team_from_the_url_and_keeps_it_there(portfolio, db, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_dashboard_app import APP, PAGES, TIMEOUT, metric
+
+    sync_portfolio(load_portfolio(portfolio), db)
+    monkeypatch.chdir(portfolio.parent)
+    monkeypatch.setenv("FLOWDECK_CONFIG", str(portfolio))
+    monkeypatch.setenv("FLOWDECK_DB", db)
+    monkeypatch.delenv("FLOWDECK_SYNC_EVERY", raising=False)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["team"] = "beta"
+    at.switch_page(PAGES[4])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="team").value == "beta"
+    assert metric(at, "Items") == str(7 + 2)  # beta's own source and the shared one
+    at.selectbox(key="team").set_value("alpha").run()
+    assert not at.exception and at.query_params["team"] == "alpha"
+    assert metric(at, "Items") == str(4 + 2)
