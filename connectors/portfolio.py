@@ -139,7 +139,11 @@ def _bound(source: SourceConfig, team: Team) -> tuple[str, Any, str]:
     from its workflow file's folder, and the time zone naive times are read in. (The rest of
     the workflow, limits above all, differs between teams without changing the rows.)"""
     settings = source.settings
-    if dataclasses.is_dataclass(settings) and hasattr(settings, "path"):
+    if (
+        dataclasses.is_dataclass(settings)
+        and not isinstance(settings, type)
+        and hasattr(settings, "path")
+    ):
         files = {
             key: str(settings.path(value)) if isinstance(value, str) else value
             for key in ("events", "stage_dates", "deployments")

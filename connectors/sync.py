@@ -407,16 +407,15 @@ def sync_every(
     before the first run, stop it. A run in progress when `stop` is set completes first (each
     source is one transaction, so stopping sooner would gain nothing but a retry).
     """
-    portfolio = config if isinstance(config, Portfolio) else None
-    if portfolio is None:
+    if not isinstance(config, Portfolio):
         select_sources(config, names)  # a bad --source is a configuration error: before any run
     runs = 0
     while not stop.is_set():
         began = time.monotonic()
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
         try:
-            if portfolio is not None:
-                results = sync_portfolio(portfolio, store_path, None, names, lock_wait=lock_wait)
+            if isinstance(config, Portfolio):
+                results = sync_portfolio(config, store_path, None, names, lock_wait=lock_wait)
             else:
                 results = sync_sources(config, store_path, names, lock_wait=lock_wait)
             failed = [r for r in results if not r.ok]
