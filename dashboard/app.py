@@ -46,6 +46,10 @@ pages = [
     st.Page(PAGES / "explain.py", title="Explain", icon=":material/search:", url_path="explain"),
     st.Page(PAGES / "data.py", title="Data", icon=":material/database:", url_path="data"),
 ]
+if data.portfolio_configured():
+    pages.insert(
+        0, st.Page(PAGES / "portfolio.py", title="Portfolio", icon="🧭", url_path="portfolio")
+    )
 page = st.navigation(pages)
 
 try:

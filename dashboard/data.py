@@ -19,6 +19,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -66,6 +67,8 @@ class Setup:
     teams: tuple[str, ...] = ()
     """The teams of a portfolio file (docs/teams.md); empty for a single workflow file."""
     team: str | None = None
+    portfolio: Path | None = None
+    """The portfolio file of the chosen team."""
     sources: tuple[str, ...] | None = None
     """With a team chosen: its sources, the only ones read from the shared store."""
     """Served beyond this machine (`--host` not loopback): no Sync now button, since anyone on
@@ -117,8 +120,80 @@ def with_team(setup: Setup, team: str) -> Setup:
     """The setup of one team of a portfolio: its workflow file, its sources, the shared store."""
     member = load_portfolio(setup.config_path).team(team)
     return dataclasses.replace(
-        setup, config_path=member.config.path, team=team, sources=member.source_names
-    )
+        setup, config_path=member.config.path, team=team, sources=member.source_names,
+        portfolio=setup.config_path,
+    )  # fmt: skip
+
+
+def portfolio_configured(environ: os._Environ | dict | None = None) -> bool:
+    """Whether the dashboard was started on a portfolio file (it then has a Portfolio page)."""
+    env = os.environ if environ is None else environ
+    try:
+        return is_portfolio(find_config_path(env.get(CONFIG_ENV_VAR, "").strip() or None))
+    except FlowdeckError:
+        return False
+
+
+#: Weeks of the Portfolio page's numbers and trend lines.
+PORTFOLIO_WEEKS = 12
+
+
+def portfolio(setup: Setup) -> pd.DataFrame:
+    """One row per team of the portfolio (see `_portfolio`), for the current data version."""
+    return _portfolio(setup, data_version(setup), _today(setup))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _portfolio(setup: Setup, version: int, today: dt.date) -> pd.DataFrame:
+    """Columns: team, link (the team's board), wip, wip_limit, throughput_per_week,
+    throughput_trend (per week), cycle_time_p85, p85_change (against the weeks before),
+    over_sle, blocked, deploys_per_week, last_sync. Each team over the last PORTFOLIO_WEEKS
+    weeks to `today`, from its own sources' rows."""
+    folio = load_portfolio(setup.portfolio)
+    store = _store(location_key(setup.db_path)) if version >= 0 else None
+    status = store.sources_status() if store is not None else pd.DataFrame(
+        {"name": [], "last_sync_at": []}
+    )  # fmt: skip
+    stored = set(status["name"])
+    last = pd.Timestamp(today)
+    first = last - pd.Timedelta(days=7 * PORTFOLIO_WEEKS - 1)
+    rows = []
+    for member in folio.teams:
+        workflow = member.config.workflow
+        chosen = [s for s in member.source_names if s in stored]
+        team_data = store.read_flow_data(chosen) if store is not None and chosen else FlowData()
+        as_of = end_of_day(today, workflow.timezone)
+        rep = flow_report(team_data, workflow, as_of, first, last)
+        summary = dict(zip(rep.summary["metric"], rep.summary["value"], strict=True))
+        weekly = rep.daily["throughput"].groupby(np.arange(len(rep.daily)) // 7).sum()
+        done = rep.items["done_at"]
+        before = rep.items["cycle_time_days"][
+            (done < end_of_day((first - pd.Timedelta(days=1)).date(), workflow.timezone))
+            & (done >= end_of_day((first - pd.Timedelta(days=7 * PORTFOLIO_WEEKS)).date(),
+                                  workflow.timezone))
+        ].dropna()  # fmt: skip
+        p85 = summary.get("cycle_time_p85", np.nan)
+        earlier = float(np.percentile(before, 85)) if len(before) else np.nan
+        # The team's limit: the workflow's own, else the sum of its in-progress stages' limits
+        # when every one of them has one (a stage without a limit leaves the total unbounded).
+        limits = [s.wip_limit for s in workflow.stages[workflow.start : workflow.done]]
+        limit = workflow.wip_limit or (sum(limits) if limits and all(limits) else None)
+        synced = status.loc[status["name"].isin(member.source_names), "last_sync_at"]
+        rows.append({
+            "team": member.name,
+            "link": f"./?team={member.name}",
+            "wip": int(summary.get("items_in_progress", 0) or 0),
+            "wip_limit": limit,
+            "throughput_per_week": summary.get("throughput_per_week", np.nan),
+            "throughput_trend": [int(v) for v in weekly.to_numpy()],
+            "cycle_time_p85": p85,
+            "p85_change": p85 - earlier if p85 == p85 and earlier == earlier else np.nan,
+            "over_sle": int(summary.get("items_over_sle", 0) or 0),
+            "blocked": int(summary.get("items_blocked_now", 0) or 0),
+            "deploys_per_week": summary.get("deploy_frequency_per_week", np.nan),
+            "last_sync": synced.max() if len(synced) else pd.NaT,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)

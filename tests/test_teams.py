@@ -164,3 +164,24 @@ def test_the_dashboard_picks_a_team_from_the_url_and_keeps_it_there(portfolio, d
     at.selectbox(key="team").set_value("alpha").run()
     assert not at.exception and at.query_params["team"] == "alpha"
     assert metric(at, "Items") == str(4 + 2)
+
+
+def test_the_portfolio_page_has_a_row_per_team_with_a_link_to_its_board(portfolio, db, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_dashboard_app import APP, TIMEOUT
+
+    sync_portfolio(load_portfolio(portfolio), db)
+    monkeypatch.chdir(portfolio.parent)
+    monkeypatch.setenv("FLOWDECK_CONFIG", str(portfolio))
+    monkeypatch.setenv("FLOWDECK_DB", db)
+    monkeypatch.delenv("FLOWDECK_SYNC_EVERY", raising=False)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.switch_page("app_pages/portfolio.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table["link"]) == ["./?team=alpha", "./?team=beta"]
+    assert list(table["wip_limit"]) == [3, 5]
+    assert all(len(trend) == 12 for trend in table["throughput_trend"])
+    assert table["last_sync"].notna().all()
