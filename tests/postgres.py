@@ -22,6 +22,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -90,10 +91,35 @@ class PostgresCluster:
         try:
             cluster._init()
             cluster._start()
+            cluster._watch()
         except BaseException:
             cluster.stop()
             raise
         return cluster
+
+    def _watch(self) -> None:
+        """A detached watcher that stops the cluster and deletes its folder once this process
+        is gone: a test session killed by a timeout or a signal skips its teardown, and a
+        forgotten server would hold memory on a shared machine."""
+        script = (
+            "import os, shutil, subprocess, sys, time\n"
+            "parent, pg_ctl, data, root, user = sys.argv[1:6]\n"
+            "while os.path.isdir(data):\n"
+            "    try:\n"
+            "        os.kill(int(parent), 0)\n"
+            "    except ProcessLookupError:\n"
+            "        subprocess.run([pg_ctl, 'stop', '-D', data, '-m', 'immediate', '-w'],\n"
+            "                       user=user or None, capture_output=True, timeout=120)\n"
+            "        shutil.rmtree(root, ignore_errors=True)\n"
+            "        break\n"
+            "    time.sleep(1)\n"
+        )
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(os.getpid()), str(self.bindir / "pg_ctl"),
+             str(self.data), str(self.root), self.user or ""],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
 
     def _run(self, *args: str, timeout: float = WAIT) -> subprocess.CompletedProcess:
         result = subprocess.run(
