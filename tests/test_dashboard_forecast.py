@@ -109,12 +109,12 @@ def test_board_cards_show_their_likely_done_by_date():
     at = run_page()
     report = flow_report(demo_flow_data(), demo_config().workflow, DEMO_AS_OF)
     wip = report.items[report.items["in_progress"]]
-    captions = [c.value for c in at.caption]
+    cards = [m.value for m in at.markdown]  # a card's last line says when
     dated = wip["likely_done_by_85"].dropna()
     assert len(dated)
-    assert any(f"likely done by {d:%d %b}" in c for d in dated for c in captions)
+    assert any(f"likely done by {d:%d %b}" in c for d in dated for c in cards)
     if wip["likely_done_by_85"].isna().any():
-        assert any("older than anything delivered" in c for c in captions)
+        assert any("older than anything delivered" in c for c in cards)
 
 
 @pytest.mark.usefixtures("store_env")

@@ -20,6 +20,7 @@ QUALITY_LABELS = {
     "skipped_stages": "skipped stages",
     "straight_to_done": "zero-time items (straight to done)",
     "discarded_then_delivered": "discarded, then delivered",
+    "mass_moves": "board clean-ups (mass moves)",
 }
 
 
