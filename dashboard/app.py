@@ -48,7 +48,13 @@ pages = [
 ]
 if data.portfolio_configured():
     pages.insert(
-        0, st.Page(PAGES / "portfolio.py", title="Portfolio", icon="🧭", url_path="portfolio")
+        0,
+        st.Page(
+            PAGES / "portfolio.py",
+            title="Portfolio",
+            icon=":material/explore:",
+            url_path="portfolio",
+        ),
     )
 page = st.navigation(pages)
 

@@ -66,7 +66,7 @@ def _percentile_lines(fig: go.Figure, bands: pd.Series, axis: str = "y", **kwarg
     for i, (p, value) in enumerate(bands.items()):
         if pd.isna(value):
             continue
-        label = f"p{p} {value:g} d" + (" (SLE)" if p == 85 else "")
+        label = f"p{p} {value:g} days" + (" (SLE)" if p == 85 else "")
         line = {"color": PERCENTILE_COLOURS.get(int(p), "#555"), "dash": "dash", "width": 1}
         if axis == "y":
             fig.add_hline(
@@ -760,7 +760,7 @@ def kaizen_scatter(review) -> go.Figure:
         fig.add_hline(
             y=review.before_sle,
             line={"color": PERCENTILE_COLOURS[85], "dash": "dash", "width": 1},
-            annotation_text=f"old SLE (before p85) {review.before_sle:g} d",
+            annotation_text=f"old SLE (before p85) {review.before_sle:g} days",
             annotation_position="top left",
         )
     mark_change(fig, review.change)
