@@ -276,6 +276,26 @@ def test_board_columns_count_what_the_metrics_count(demo):
     assert [c.count for c in short] == [c.count for c in columns]
 
 
+def test_total_limit_is_the_workflows_else_the_sum_of_the_column_limits(demo):
+    from dataclasses import replace
+
+    from dashboard.board import total_limit
+
+    workflow, _, report = demo
+    columns = board_columns(report, workflow)
+    assert total_limit(workflow, columns, None, report.as_of) == (16, "total limit")
+    no_total = replace(workflow, wip_limit=None)
+    committed = [c.limit for c in columns if c.committed]
+    assert total_limit(no_total, columns, None, report.as_of) == (
+        sum(committed),
+        "sum of column limits",
+    )
+    # One column without a limit: no cap on the whole, so no sum pretending to be one.
+    open_column = [replace(columns[-1], limit=None) if i == len(columns) - 1 else c
+                   for i, c in enumerate(columns)]  # fmt: skip
+    assert total_limit(no_total, open_column, None, report.as_of) == (None, "no total limit")
+
+
 def test_column_heading_says_how_far_over_the_limit(demo):
     workflow, data, _ = demo
     # Before the kaizen change the team ran In Progress at 8 while the workflow now says 4.

@@ -56,7 +56,11 @@ def show_outcome(runner) -> None:
         return
     when = outcome.finished_at.tz_convert(current_view().loaded.workflow.timezone)
     how = "from the Sync now button" if outcome.trigger == "button" else "on schedule"
-    head = f"Last sync by this dashboard {how}, finished {when:%Y-%m-%d %H:%M}"
+    offset = f"{when:%z}"
+    head = (
+        f"Last sync by this dashboard {how}, finished {when:%Y-%m-%d %H:%M} "
+        f"{offset[:3]}:{offset[3:]}"
+    )
     if outcome.ok:
         st.success(f"{head}: " + "; ".join(md(line) for line in outcome.lines()))
     else:
