@@ -312,7 +312,9 @@ class _NotYetRecorded(Exception):
 def _reconcile(setup: Setup, config_mtime: float, have_store: bool) -> None:
     """Record hand edits of the workflow file's limits, once per version of the file (the
     arguments are the cache key: a new modification time reads the file again)."""
-    if setup.demo or setup.config_path is None or not have_store:
+    # The store's limit history is keyed by stage, not by team: in a portfolio, one team's
+    # limits would read as hand edits of another's. Not recorded there until it has teams.
+    if setup.demo or setup.config_path is None or not have_store or setup.team is not None:
         return
     store = _store(location_key(setup.db_path))
     if reconcile_if_possible(load_config(setup.config_path), store) is None:
@@ -435,6 +437,11 @@ def set_wip_limit(setup: Setup, stage: str, limit: object, who: str, why: str) -
         raise FlowdeckError(
             "the demo data is read-only: start the dashboard with your own flowdeck.toml to "
             "set WIP limits"
+        )
+    if setup.team is not None:
+        raise FlowdeckError(
+            f"WIP limits of a team in a portfolio are not recorded yet: edit {setup.config_path} "
+            "(the dashboard shows the new limits on its next rerun)"
         )
     change = set_limit(setup.config_path, stage, limit, who, why, db=setup.db_path)
     clear_caches()

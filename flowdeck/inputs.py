@@ -183,7 +183,10 @@ def load_data(
 
     with open_store(path, create=False) as store:
         # Reading the workflow file with its store: a hand edit of a limit is recorded now.
-        reconcile_if_possible(config, store)
+        # Not for one team of a portfolio: the store's limit history is not kept per team yet,
+        # so another team's limits would read as hand edits.
+        if sources is None:
+            reconcile_if_possible(config, store)
         return store.read_flow_data(sources)
 
 

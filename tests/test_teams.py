@@ -185,3 +185,16 @@ def test_the_portfolio_page_has_a_row_per_team_with_a_link_to_its_board(portfoli
     assert list(table["wip_limit"]) == [3, 5]
     assert all(len(trend) == 12 for trend in table["throughput_trend"])
     assert table["last_sync"].notna().all()
+
+
+def test_a_teams_limits_never_read_as_hand_edits_of_another_teams(portfolio, db, tmp_path):
+    """alpha limits Dev to 3, beta to 5; the shared store's limit history is not per team, so
+    reading one team after the other must not record a 'hand edit' 3 -> 5."""
+    from connectors.store import open_store
+
+    base = ["--config", str(portfolio), "--db", db, "--as-of", "2024-03-31"]
+    assert main(["sync", "--config", str(portfolio), "--db", db]) == 0
+    for team in ("alpha", "beta", "alpha"):
+        assert main(["export", *base, "--team", team, "--out", str(tmp_path / team)]) == 0
+    with open_store(db) as store:
+        assert store.wip_limit_changes().empty
