@@ -37,20 +37,23 @@ SLE_WINDOW_DAYS = 90
 REFRESH_CHOICES = {"off": None, "every minute": "1m", "every 5 minutes": "5m",
                    "every 15 minutes": "15m"}  # fmt: skip
 
-# One line per heading and per card line, so that headings never wrap and cards line up; scoped
-# to the board's own containers (their keys become CSS classes).
+# Headings of a fixed height (a long stage name may take a second line; the count, joined by
+# no-break spaces, never breaks) and cards of fixed lines, so that cards line up across columns;
+# scoped to the board's own containers (their keys become CSS classes).
 BOARD_CSS = """<style>
-.st-key-fd-board h4 {font-size: 1rem; line-height: 1.4; padding: 0; margin: 0;
-  white-space: nowrap; overflow: hidden; text-overflow: ellipsis;}
+.st-key-fd-board h4 {font-size: 0.95rem; line-height: 1.3; padding: 0; margin: 0;
+  overflow: hidden; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical;}
 .st-key-fd-board [data-testid="stVerticalBlock"] {gap: 0.35rem;}
-[class*="st-key-fd-colhead-"] {height: 3.1rem; min-height: 3.1rem; flex-shrink: 0;
-  overflow: hidden; gap: 0.2rem !important;}
+[class*="st-key-fd-colhead-"] {height: 3.6rem; min-height: 3.6rem; flex-shrink: 0;
+  overflow: hidden; gap: 0.1rem !important;}
+[class*="st-key-fd-colhead-"] p {margin: 0; white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; font-size: 0.85rem;}
+.st-key-fd-board [data-testid="stPopover"] button {min-height: 1.9rem; padding: 0 0.5rem;}
 [class*="st-key-fd-colhead-"] [data-testid="stMarkdownContainer"],
 [class*="st-key-fd-card-"] [data-testid="stMarkdownContainer"] {margin: 0;}
 [data-testid="stMainBlockContainer"] {padding-top: 2.5rem;}
 .st-key-fd-tiles [data-testid="stMetricValue"] {font-size: 1.6rem;}
 .st-key-fd-tiles [data-testid="stMetric"] {padding: 0;}
-[class*="st-key-fd-colhead-"] p {margin: 0; white-space: nowrap; font-size: 0.875rem;}
 [class*="st-key-fd-card-"] {padding: 0.3rem 0.5rem 0.4rem 0.5rem !important; gap: 0 !important;
   flex-shrink: 0;}
 [class*="st-key-fd-card-"] p {margin: 0; white-space: nowrap; overflow: hidden;
