@@ -81,10 +81,10 @@ def day_banner(view, where: str = "page") -> None:
             icon=":material/history:",
         )
     elif view.replaying:
+        # One line: the board must still fit one screen below it.
         st.warning(
             f"**The data ends on {last:%a %d %b %Y}, {gap} days ago**: this {where} shows that "
-            "day, so that ages do not grow while nothing is synced. Sync (Data page, or "
-            "`flowdeck sync`) for today, or pick another day on the Board.",
+            "day. Sync for today, or pick a day on the Board.",
             icon=":material/update:",
         )
     elif gap is not None:

@@ -54,7 +54,7 @@ BOARD_CSS = """<style>
 [data-testid="stMainBlockContainer"] {padding-top: 2.5rem;}
 .st-key-fd-tiles [data-testid="stMetricValue"] {font-size: 1.6rem;}
 .st-key-fd-tiles [data-testid="stMetric"] {padding: 0;}
-[class*="st-key-fd-card-"] {padding: 0.3rem 0.5rem 0.4rem 0.5rem !important; gap: 0 !important;
+[class*="st-key-fd-card-"] {padding: 0.25rem 0.5rem 0.3rem 0.5rem !important; gap: 0 !important;
   flex-shrink: 0;}
 [class*="st-key-fd-card-"] p {margin: 0; white-space: nowrap; overflow: hidden;
   text-overflow: ellipsis; font-size: 0.875rem; line-height: 1.45;}
