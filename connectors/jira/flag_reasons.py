@@ -9,11 +9,11 @@ a "Flag added" line, then the reason:
   emoji and the text " Flag added", then paragraphs holding the reason.
 
 The changelog entry does not point at its comment, so the two are paired here: a flag comment
-belongs to a flag change by the same author made at most `MATCH_SECONDS` apart; each comment
-serves one change, the nearest. The "Flag added" line is in the language of whoever flagged
-(`(flag) Sinalizador adicionado`), so only the `(flag)` emoji is relied on: the reason is what
-follows the first blank line, or, for a one-line comment, what follows the emoji unless it is
-the English "Flag added" alone.
+belongs to a flag change by the same author made at most `MATCH_SECONDS` apart; pairs are made
+nearest first, each change and each comment used once. The "Flag added" line is in the language
+of whoever flagged (`(flag) Sinalizador adicionado`), so only the `(flag)` emoji is relied on:
+the reason is what follows the first blank line, or, for a one-line comment, what follows the
+emoji unless it is the English "Flag added" alone.
 """
 
 from __future__ import annotations
@@ -106,7 +106,8 @@ def match_reasons(
     """History id -> reason, for flag changes `(history id, when, author)` (oldest first) that
     have a flag comment by the same author within `MATCH_SECONDS`; `instant` parses Jira times.
 
-    Each change takes the nearest comment not taken yet (ties: the older comment)."""
+    Pairs are made nearest first, each change and each comment used once (ties: the older
+    comment, then the older change)."""
     candidates = []
     for comment in comments:
         reason = flag_reason(comment.get("body"))
@@ -117,18 +118,21 @@ def match_reasons(
         except (TypeError, ValueError):
             continue  # a comment whose time cannot be read cannot be paired
         candidates.append((when, who(comment.get("author")), reason))
-    candidates.sort(key=lambda c: c[0])
-    taken: set[int] = set()
+    # Nearest pairs first, over all changes at once: a flag set a millisecond before another
+    # must not take the later one's comment just because it comes first.
+    pairs = sorted(
+        (abs((said - when).total_seconds()), said, c, h)
+        for h, (_, when, author) in enumerate(flag_changes)
+        for c, (said, by, _) in enumerate(candidates)
+        if by == author and abs((said - when).total_seconds()) <= MATCH_SECONDS
+    )
+    used_changes: set[int] = set()
+    used_comments: set[int] = set()
     out: dict[str, str] = {}
-    for history_id, when, author in flag_changes:
-        best = None
-        for index, (said, by, reason) in enumerate(candidates):
-            gap = abs((said - when).total_seconds())
-            if index in taken or by != author or gap > MATCH_SECONDS:
-                continue
-            if best is None or gap < best[0]:
-                best = (gap, index, reason)
-        if best is not None:
-            taken.add(best[1])
-            out[history_id] = best[2]
+    for _, _, c, h in pairs:
+        if h in used_changes or c in used_comments:
+            continue
+        used_changes.add(h)
+        used_comments.add(c)
+        out[flag_changes[h][0]] = candidates[c][2]
     return out
