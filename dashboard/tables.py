@@ -21,7 +21,19 @@ def plain_values(frame: pd.DataFrame) -> pd.DataFrame:
                 column = column.map(lambda v: {True: "yes", False: "no"}.get(v, v)
                                     if isinstance(v, bool) else v)  # fmt: skip
             out[col] = column.where(column.notna(), "")
+        elif pd.api.types.is_numeric_dtype(column) and column.isna().any():
+            # A grid draws a missing number as the word None: show those cells empty, the
+            # others as the export writes them.
+            text = column.astype(object).map(_number_text)
+            out[col] = text.where(column.notna(), "")
     return out
+
+
+def _number_text(value: object) -> object:
+    if value is None or pd.isna(value):
+        return ""
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:.4g}"
 
 
 def on_screen(frame: pd.DataFrame, timezone: str) -> pd.DataFrame:

@@ -452,17 +452,20 @@ def test_tables_one_time_zone_yes_no_and_no_none():
             "done_at": pd.to_datetime(["2025-07-01T10:00Z", None]),
             "blocked_now": [True, False],
             "reason": ["vendor", None],
+            "age_days": pd.array([None, 12], dtype="Int64"),  # a delivered item has no age
+            "share": [0.4234, float("nan")],
         }
     )
     screen = on_screen(frame, "Europe/London")
+    assert screen["age_days"].tolist() == ["", "12"] and screen["share"].tolist() == ["0.4234", ""]
     # The workflow's zone with its offset on screen (British Summer Time in July)...
     assert screen["done_at"].tolist() == ["2025-07-01 11:00 +01:00", ""]
     assert screen["blocked_now"].tolist() == ["yes", "no"]
     assert screen["reason"].tolist() == ["vendor", ""]
     # ...and UTC in the download, as in the export files.
     text = csv_bytes(frame).decode("utf-8").splitlines()
-    assert text[1] == "A-1,2025-07-01T10:00:00Z,yes,vendor"
-    assert text[2] == "A-2,,no,"
+    assert text[1] == "A-1,2025-07-01T10:00:00Z,yes,vendor,,0.4234"
+    assert text[2] == "A-2,,no,,12,"
 
 
 def test_the_items_table_uses_the_export_column_names(demo):
