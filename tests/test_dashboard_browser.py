@@ -53,7 +53,7 @@ SYNC_TIMEOUT = 180_000  # ms, for "Sync now" to finish and the page to show its 
 expect.set_options(timeout=RENDER_TIMEOUT)  # its own default is 5 s
 PAGES = {"Board": "board", "Flow": "flow", "Cycle time": "cycle_time", "Delivery": "delivery",
          "Kaizen": "kaizen", "Data": "data", "Forecast": "forecast",
-         "WIP limits": "limits"}  # fmt: skip
+         "WIP limits": "limits", "Blockers": "blockers"}  # fmt: skip
 LOCAL_HOSTS = {"127.0.0.1"}
 
 
@@ -308,11 +308,18 @@ def test_demo_board_every_page_filter_and_replay(servers, page, shots):
     check_board_layout(page, len(expected))
     screenshot(page, shots, "board")
 
-    for title in ("Flow", "Cycle time", "Delivery", "Kaizen", "Data"):
+    for title in ("Flow", "Cycle time", "Blockers", "Delivery", "Kaizen", "Data"):
         open_page(page, demo, title, plots=title != "Data")
         expect(page.locator("h1", has_text=title).first).to_be_visible()
         assert not page.locator('[data-testid="stException"]').count()
         screenshot(page, shots, PAGES[title])
+        if title == "Blockers":
+            # The demo's blocked days by reason: its spells carry their reasons.
+            expect(page.get_by_text("Blocked days by reason").first).to_be_visible()
+            expect(page.get_by_text("cost the most").first).to_be_visible()
+        if title == "Delivery":
+            expect(page.get_by_text("Median waiting for review").first).to_be_visible()
+            expect(page.get_by_text("Rework rate").first).to_be_visible()
         if title == "Kaizen":
             # The review pack comes down as a zip holding the comparison and the report.
             expect(page.get_by_text("Verdict:").first).to_be_visible()

@@ -80,8 +80,7 @@ else:
         f"{int(longest['blocked_for_days'])} day{'s' if longest['blocked_for_days'] != 1 else ''}"
         f" in {md(longest['stage'])}: {md(longest['reason'])}."
     )
-    shown = now.assign(since=now["since"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M"))
-    table(shown, "blocked_now", key="blocked_now")
+    table(now, "blocked_now", key="blocked_now")
 
 by_reason = blocked_days_by(days, "reason")
 by_stage = blocked_days_by(days, "stage")
