@@ -16,6 +16,7 @@ schema is a dozen plain tables. SQLAlchemy parses and redacts the database URL.
 
 from __future__ import annotations
 
+import abc
 import functools
 import io
 import os
@@ -206,28 +207,34 @@ STAGE_TABLES = {
 }  # fmt: skip
 
 
-class Engine:
-    """What differs between the engines. One instance per open store."""
+class Engine(abc.ABC):
+    """What differs between the engines (SQLite, PostgreSQL): each implements every method.
+    One instance per open store."""
 
     name = ""
     location: Path | DatabaseUrl
 
+    @abc.abstractmethod
     def schema_version(self, conn: Any) -> int:
-        raise NotImplementedError
+        """The store's schema version (0 for a new, empty store)."""
 
+    @abc.abstractmethod
     def begin_read(self) -> str:
-        raise NotImplementedError
+        """The statement that opens a consistent read snapshot."""
 
+    @abc.abstractmethod
     def begin_write(self) -> str:
-        raise NotImplementedError
+        """The statement that opens a write transaction holding the write lock."""
 
+    @abc.abstractmethod
     def stage(self, conn: Any, table: StageTable, rows: Iterable[Sequence[Any]]) -> None:
-        raise NotImplementedError
+        """Load `rows` into the temporary staging table `table` (bulk, no row-by-row SQL)."""
 
+    @abc.abstractmethod
     def event_columns(
         self, conn: Any, item_refs: np.ndarray, sources: Sequence[str] | None
     ) -> tuple[np.ndarray, ...]:
-        raise NotImplementedError
+        """The events of the items `item_refs` (of `sources`, or all) as column arrays."""
 
 
 #: Items per batch when reading events from SQLite (see `SqliteEngine.event_columns`).
