@@ -17,10 +17,13 @@ import tomllib
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from metrics.errors import ConfigError
+
+if TYPE_CHECKING:
+    from connectors.config import Config
 
 
 def load_secrets(config_dir: Path | None = None) -> dict[str, str]:
@@ -100,6 +103,20 @@ def remember_basic_auth(user: str, password: str, user_label: str, password_labe
     remember_secret(password, password_label)
     if user:
         remember_secret(f"{user}:{password}", f"{user_label}:{password_label}")
+
+
+def remember_configured_secrets(config: Config, secrets: Mapping[str, str]) -> None:
+    """Remember the credentials the sources name, so that text a process shows is scrubbed of
+    them even before (or without) a connector reading them: a dashboard showing an old error."""
+    for source in config.sources:
+        token_env = getattr(source.settings, "token_env", None)
+        if not token_env or not secrets.get(token_env):
+            continue
+        remember_secret(secrets[token_env], token_env)
+        email_env = getattr(source.settings, "email_env", None)
+        if email_env and secrets.get(email_env):
+            remember_basic_auth(secrets[email_env].strip(), secrets[token_env].strip(),
+                                email_env, token_env)  # fmt: skip
 
 
 def remember_url_password(url: str, label: str) -> None:

@@ -32,13 +32,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
-import pandas as pd
 
 from connectors.secrets import printable
 from connectors.store_engine import (
@@ -53,29 +50,23 @@ from connectors.store_engine import (
     is_database_url,
 )
 from connectors.store_schema import MIGRATIONS, SCHEMA_VERSION, migrate, rollback, run_script
-from metrics.days import as_utc
 from metrics.errors import FlowdeckError, InputError
-from metrics.frames import (
-    EVENT_KINDS,
-    PULL_REQUEST_INPUT_COLUMNS,
-    FlowData,
-    conform_deployments,
-    conform_events,
-    conform_items,
-    conform_pull_requests,
-    empty_pull_requests,
-    empty_shipped,
-)
 
+# numpy, pandas and the frame helpers of metrics/ are imported inside the functions that build
+# or read frames: `flowdeck status` opens the store to read its sources table and must start
+# without them (about 0.3 s of CPU).
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
     from connectors.config import Config
+    from metrics.frames import FlowData
 
 DEFAULT_DIR = ".flowdeck"
 DEFAULT_NAME = "flowdeck.db"
 ENV_VAR = "FLOWDECK_DB"
 TABLES = ("items", "events", "deployments", "shipped")
 
-_KIND_CODE = {kind: code for code, kind in enumerate(EVENT_KINDS)}
 #: Items per batch when reading events from SQLite (see `SqliteEngine.event_columns`).
 _READ_BATCH_ITEMS = READ_BATCH_ITEMS
 
@@ -158,11 +149,13 @@ def _translate(exc: sqlite3.Error, path: Path) -> FlowdeckError:
 
 
 def _now_ns() -> int:
-    return pd.Timestamp.now(tz="UTC").value
+    return time.time_ns()
 
 
 def _to_ns(values: pd.Series, what: str) -> np.ndarray:
     """UTC nanoseconds of a tz-aware (or naive = UTC) time column; NaT is refused."""
+    import pandas as pd
+
     times = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
     if times.hasnans:
         raise InputError(f"{what}: a time is missing")
@@ -171,16 +164,22 @@ def _to_ns(values: pd.Series, what: str) -> np.ndarray:
 
 def _nullable_ns(values: pd.Series) -> list[int | None]:
     """UTC nanoseconds of a time column, None where it is missing (an optional time)."""
+    import pandas as pd
+
     times = pd.DatetimeIndex(pd.to_datetime(values, utc=True)).as_unit("ns")
     return [None if missing else int(ns) for ns, missing in zip(times.asi8, times.isna(),
                                                                  strict=True)]  # fmt: skip
 
 
 def _times(ns: np.ndarray) -> pd.Series:
+    import pandas as pd
+
     return pd.Series(pd.DatetimeIndex(ns.astype("int64").view("datetime64[ns]"), tz="UTC"))
 
 
 def _text(values: np.ndarray | list) -> pd.Series:
+    import pandas as pd
+
     # The same text dtype the conform_* helpers give, so frames from the store and from a CSV
     # file are interchangeable.
     return pd.Series(values, dtype=str)
@@ -188,6 +187,8 @@ def _text(values: np.ndarray | list) -> pd.Series:
 
 def _take(values: Any, positions: np.ndarray) -> pd.Series:
     """`values[positions]` as a text column, built from the distinct values (fast and small)."""
+    import pandas as pd
+
     return pd.Series(pd.Index(values, dtype=str).take(positions))
 
 
@@ -196,6 +197,22 @@ class TableCounts:
     added: int = 0
     updated: int = 0
     removed: int = 0
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the store knows of one source: its last sync (UTC nanoseconds, None before the
+    first), that sync's result and error, its cursor and how many rows it holds."""
+
+    name: str
+    kind: str
+    last_sync_at: int | None
+    last_result: str | None
+    last_error: str | None
+    cursor: str | None
+    items: int
+    events: int
+    deployments: int
 
 
 @dataclass(frozen=True)
@@ -329,6 +346,8 @@ class Store:
 
     def read_flow_data(self, sources: list[str] | None = None) -> FlowData:
         """The whole store (or the named sources) as the canonical frames, from one snapshot."""
+        from metrics.frames import FlowData
+
         with self._read() as conn:
             where, params = "", ()
             if sources is not None:
@@ -356,6 +375,14 @@ class Store:
 
     @staticmethod
     def _read_pull_requests(conn: Any, items: pd.DataFrame) -> pd.DataFrame:
+        import pandas as pd
+
+        from metrics.frames import (
+            PULL_REQUEST_INPUT_COLUMNS,
+            conform_pull_requests,
+            empty_pull_requests,
+        )
+
         columns = PULL_REQUEST_INPUT_COLUMNS[1:]
         rows = conn.execute(
             f"SELECT item, {', '.join(columns)} FROM pull_requests ORDER BY item"
@@ -373,6 +400,10 @@ class Store:
 
     @staticmethod
     def _read_items(conn: Any, where: str, params: tuple) -> pd.DataFrame:
+        import pandas as pd
+
+        from metrics.frames import conform_items
+
         rows = conn.execute(
             "SELECT id, item_id, title, type, labels, url, source, lines_changed FROM items"
             f"{where} ORDER BY id",
@@ -387,6 +418,11 @@ class Store:
     def _read_events(
         self, conn: Any, items: pd.DataFrame, sources: list[str] | None
     ) -> pd.DataFrame:
+        import numpy as np
+        import pandas as pd
+
+        from metrics.frames import EVENT_KINDS
+
         refs, changed, kinds, status_ids, seq = self.engine.event_columns(
             conn, items["_ref"].to_numpy(dtype=np.int64), sources
         )
@@ -424,6 +460,11 @@ class Store:
     def _read_deployments(
         conn: Any, where: str, params: tuple
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        import numpy as np
+        import pandas as pd
+
+        from metrics.frames import conform_deployments, empty_shipped
+
         rows = conn.execute(
             "SELECT deploy_id, deployed_at, environment, status, version, source FROM deployments"
             f"{where} ORDER BY deployed_at, deploy_id",
@@ -445,9 +486,9 @@ class Store:
             shipped = empty_shipped()
         return deployments, shipped
 
-    def sources_status(self) -> pd.DataFrame:
-        """One row per source: name, kind, last_sync_at, last_result, last_error, cursor, and
-        how many items, events and deployments it holds."""
+    def source_states(self) -> list[SourceState]:
+        """One `SourceState` per source, by name. Plain values, no frame: `flowdeck status`
+        reads this without importing pandas."""
         with self._read() as conn:
             rows = conn.execute(
                 """
@@ -459,8 +500,15 @@ class Store:
                 FROM sources s ORDER BY s.name
                 """
             ).fetchall()
-        cols = ["name", "kind", "last_sync_at", "last_result", "last_error", "cursor"]
-        frame = pd.DataFrame.from_records(rows, columns=[*cols, "items", "events", "deployments"])
+        return [SourceState(*row[:6], *(int(n) for n in row[6:])) for row in rows]
+
+    def sources_status(self) -> pd.DataFrame:
+        """`source_states` as a frame: name, kind, last_sync_at (UTC), last_result, last_error,
+        cursor, items, events, deployments."""
+        import pandas as pd
+
+        rows = [astuple(state) for state in self.source_states()]
+        frame = pd.DataFrame.from_records(rows, columns=[f.name for f in fields(SourceState)])
         frame["last_sync_at"] = pd.to_datetime(
             frame["last_sync_at"].astype("Int64"), unit="ns", utc=True
         )
@@ -468,13 +516,20 @@ class Store:
             frame[col] = frame[col].astype("int64")
         return frame
 
-    def quality(self) -> pd.DataFrame:
-        """Data-quality counts per source (from each source's last sync): source, key, count."""
+    def quality_counts(self) -> list[tuple[str, str, int]]:
+        """Data-quality counts per source (from each source's last sync): (source, key, count),
+        by source and key."""
         with self._guard() as conn:
             rows = conn.execute(
                 "SELECT source, key, count FROM quality ORDER BY source, key"
             ).fetchall()
-        frame = pd.DataFrame.from_records(rows, columns=["source", "key", "count"])
+        return [(source, key, int(count)) for source, key, count in rows]
+
+    def quality(self) -> pd.DataFrame:
+        """`quality_counts` as a frame: source, key, count."""
+        import pandas as pd
+
+        frame = pd.DataFrame.from_records(self.quality_counts(), columns=["source", "key", "count"])
         return frame.astype({"count": "int64"})
 
     def wip_limit_changes(self) -> pd.DataFrame:
@@ -644,6 +699,9 @@ def check_who_why(who: str, why: str) -> tuple[str, str]:
 
 
 def _wip_changes_frame(rows: list) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     frame = pd.DataFrame.from_records(rows, columns=WIP_CHANGE_COLUMNS)
     frame["changed_at"] = _times(frame["changed_at"].to_numpy(dtype=np.int64))
     for col in ("old_limit", "new_limit"):
@@ -680,6 +738,10 @@ def _lock_holder(conn: Any, key: int) -> str:
 
 
 def _timestamp_ns(value: Any) -> int:
+    import pandas as pd
+
+    from metrics.days import as_utc
+
     try:
         stamp = as_utc(value)
     except (ValueError, TypeError):
@@ -772,6 +834,16 @@ class SourceWriter:
     def add(self, chunk: Any) -> None:
         """Stage one chunk (anything with the four frames; `cursor` and `quality` optional).
         Later chunks win over earlier ones for the same key."""
+        import pandas as pd
+
+        from metrics.frames import (
+            PULL_REQUEST_INPUT_COLUMNS,
+            conform_deployments,
+            conform_events,
+            conform_items,
+            conform_pull_requests,
+        )
+
         where = f"source '{self.name}'"
         items = conform_items(chunk.items) if len(chunk.items) else None
         events = conform_events(chunk.events) if len(chunk.events) else None
@@ -943,6 +1015,10 @@ def _set_result(conn: Any, name: str, result: str) -> None:
 
 
 def _event_rows(events: pd.DataFrame, where: str) -> Iterator[tuple]:
+    import pandas as pd
+
+    from metrics.frames import EVENT_KINDS
+
     unknown = ~events["event"].isin(EVENT_KINDS)
     if unknown.any():
         raise InputError(f"{where}: event kind {events['event'][unknown].iloc[0]!r} is unknown")
@@ -952,7 +1028,7 @@ def _event_rows(events: pd.DataFrame, where: str) -> Iterator[tuple]:
         {
             "item_id": events["item_id"],
             "changed_at": _to_ns(events["changed_at"], f"{where}: changed_at"),
-            "kind": events["event"].map(_KIND_CODE).astype("int64"),
+            "kind": events["event"].map({k: c for c, k in enumerate(EVENT_KINDS)}).astype("int64"),
             "status": events["status"],
             "seq": events["seq"].astype("int64"),
         }

@@ -26,12 +26,14 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from metrics.errors import FlowdeckError
+
+# numpy and pandas only inside the bulk staging and reading below: opening a store to read its
+# sources table (`flowdeck status`) must not import them.
+if TYPE_CHECKING:
+    import numpy as np
 
 URL_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
@@ -275,6 +277,8 @@ class SqliteEngine(Engine):
         so the five columns stay aligned. Batches of items keep each text far below SQLite's
         string limit.
         """
+        import numpy as np
+
         query = (
             "SELECT group_concat(item), group_concat(changed_at), group_concat(kind), "
             "group_concat(status), group_concat(seq) FROM events WHERE item BETWEEN ? AND ?"
@@ -329,6 +333,9 @@ class PostgresEngine(Engine):
         """COPY the rows into a scratch table, then into the staging table keeping one row per
         key (the last, or the first for an insert-if-absent table), as SQLite's `INSERT OR
         REPLACE` / `INSERT OR IGNORE` do."""
+        import numpy as np
+        import pandas as pd
+
         frame = pd.DataFrame.from_records(list(rows), columns=list(table.columns))
         if frame.empty:
             return
@@ -378,6 +385,8 @@ class PostgresEngine(Engine):
         aggregate of one query sees the rows in the same order, so the columns stay aligned;
         batches keep each array far below PostgreSQL's 1 GB limit.
         """
+        import numpy as np
+
         refs = np.sort(item_refs.astype(np.int64))
         query = (
             "SELECT array_agg(item), array_agg(changed_at), array_agg(kind), array_agg(status), "
@@ -403,6 +412,8 @@ def _int8_array(data: bytes, where: object) -> np.ndarray:
     """A one-dimensional `bigint[]` without nulls, from PostgreSQL's binary array format: a
     20-byte header (dimensions, null flag, element type, length, lower bound), then a 4-byte
     length and 8 bytes for each element, all big-endian."""
+    import numpy as np
+
     ndim, has_null = int.from_bytes(data[0:4], "big"), int.from_bytes(data[4:8], "big")
     if ndim != 1 or has_null:
         raise FlowdeckError(f"{where}: unexpected event data from the server")

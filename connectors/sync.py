@@ -36,7 +36,7 @@ from connectors.csv_files import sniff_csv_kind
 from connectors.csv_source import CsvSettings, read_file
 from connectors.kinds import source_kind
 from connectors.portfolio import Portfolio, sync_plan
-from connectors.secrets import load_secrets, printable, remember_basic_auth, remember_secret
+from connectors.secrets import load_secrets, printable, remember_configured_secrets
 from connectors.store import TABLES, Location, SourceBusy, Store, WriteCounts, open_store
 from metrics.errors import ConfigError, FlowdeckError, InputError
 
@@ -150,20 +150,6 @@ def select_sources(config: Config, names: Sequence[str] | None) -> list[SourceCo
         if source not in chosen:
             chosen.append(source)
     return chosen
-
-
-def remember_configured_secrets(config: Config, secrets: Mapping[str, str]) -> None:
-    """Remember the credentials the sources name, so that text a process shows is scrubbed of
-    them even before (or without) a connector reading them: a dashboard showing an old error."""
-    for source in config.sources:
-        token_env = getattr(source.settings, "token_env", None)
-        if not token_env or not secrets.get(token_env):
-            continue
-        remember_secret(secrets[token_env], token_env)
-        email_env = getattr(source.settings, "email_env", None)
-        if email_env and secrets.get(email_env):
-            remember_basic_auth(secrets[email_env].strip(), secrets[token_env].strip(),
-                                email_env, token_env)  # fmt: skip
 
 
 def sync_sources(

@@ -27,7 +27,7 @@ from connectors.config import DEFAULT_CONFIG, Config, find_config_path, load_con
 from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data, demo_wip_limit_changes
 from connectors.limits import LimitChange, reconcile_if_possible, set_limit
 from connectors.portfolio import is_portfolio, load_portfolio
-from connectors.secrets import load_secrets, scrub
+from connectors.secrets import load_secrets, remember_configured_secrets, scrub
 from connectors.store import ENV_VAR as DB_ENV_VAR
 from connectors.store import (
     Location,
@@ -39,7 +39,6 @@ from connectors.store import (
     resolve_db_path,
     store_exists,
 )
-from connectors.sync import remember_configured_secrets
 from dashboard.filters import Filters, day_range, filter_flow_data, filter_options
 from dashboard.sync_runner import SyncRunner
 from metrics import forecast

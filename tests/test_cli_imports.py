@@ -1,6 +1,6 @@
-"""What the `flowdeck` command loads: `--help`, `--version` and `init` must not import pandas,
-plotly or streamlit, and a workflow file that names GitHub and Jira sources imports only their
-settings modules, not PyGithub or jira, for a command that merely reads it.
+"""What the `flowdeck` command loads: `--help`, `--version`, `init` and `status` must not import
+pandas, plotly or streamlit, and a workflow file that names GitHub and Jira sources imports only
+their settings modules, not PyGithub or jira, for a command that merely reads it.
 
 Each command runs in a fresh interpreter (the test process has imported everything already) that
 reports its `sys.modules` after the command returned.
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_github import TOKEN, FakeGithub, FakeProject, FakeRepo
+from connectors.demo import DEMO_WORKFLOW_TOML
+from tests.fake_github import TOKEN, FakeGithub, FakeItem, FakeProject, FakeRepo
 from tests.fake_github.harness import need_schema
 from tests.fake_jira import FakeJira, world_from_flow
 from tests.fake_jira.flows import small_flow
@@ -31,8 +32,9 @@ with open(sys.argv[1], "w") as out:
 """
 
 
-def loaded(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> set[str]:
-    """The modules a fresh interpreter holds after running `flowdeck ARGS`."""
+def probe(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, set, str]:
+    """What `flowdeck ARGS` returned in a fresh interpreter, the modules it then held, and what
+    it printed (stdout and stderr)."""
     report = tmp_path / "modules.json"
     run = subprocess.run(
         [sys.executable, "-c", PROBE, str(report), *args],
@@ -44,8 +46,14 @@ def loaded(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> set
     )
     assert run.returncode == 0, run.stderr
     result = json.loads(report.read_text())
-    assert result["code"] == 0, run.stderr
-    return set(result["modules"])
+    return result["code"], set(result["modules"]), run.stdout + run.stderr
+
+
+def loaded(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> set[str]:
+    """The modules a fresh interpreter holds after running `flowdeck ARGS` successfully."""
+    code, modules, output = probe(tmp_path, *args, env=env)
+    assert code == 0, output
+    return modules
 
 
 def roots(modules: set[str]) -> set[str]:
@@ -96,8 +104,6 @@ def test_init_jira_loads_jira_but_no_pandas(tmp_path):
 
 def test_a_workflow_file_imports_only_the_settings_of_its_kinds(tmp_path):
     """`status` reads the workflow file and the store, and connects to nothing."""
-    from connectors.demo import DEMO_WORKFLOW_TOML
-
     (tmp_path / "flowdeck.toml").write_text(
         DEMO_WORKFLOW_TOML
         + '\n[[sources]]\nname = "web"\nkind = "github"\nrepo = "acme/web"\n'
@@ -116,6 +122,48 @@ def test_a_workflow_file_imports_only_the_settings_of_its_kinds(tmp_path):
         "connectors.jira", "connectors.jira.settings",
     }  # fmt: skip
     assert not roots(modules) & {"github", "jira", "plotly", "streamlit"}
+
+
+def test_status_of_a_synced_store_loads_no_heavy_library(tmp_path, db):
+    """The store (on each engine) holds a synced GitHub source; status shows it, with pandas,
+    the frame readers and the sync loop left unloaded."""
+    need_schema()
+    from connectors.config import load_config
+    from connectors.sync import sync_sources
+
+    with FakeGithub() as fake:
+        repo = fake.add_repo(FakeRepo(owner="acme", name="web"))
+        for n in (1, 2, 3):
+            repo.add(FakeItem(n, f"Issue {n}", f"2026-03-0{n}T09:00:00Z"))
+        config = tmp_path / "flowdeck.toml"
+        config.write_text(
+            DEMO_WORKFLOW_TOML
+            + '\n[[sources]]\nname = "web"\nkind = "github"\nrepo = "acme/web"\n'
+            + f'api_url = "{fake.url}"\nretries = 0\n',
+            encoding="utf-8",
+        )
+        (result,) = sync_sources(load_config(config), db, secrets={"GITHUB_TOKEN": TOKEN})
+    assert result.ok, result.error
+    code, modules, output = probe(tmp_path, "status", "--db", db, env=clean_env())
+    assert code == 0, output
+    (row,) = [line.split("│") for line in output.splitlines() if line.startswith("web ")]
+    source, kind, last_sync, outcome, items = (cell.strip() for cell in row[:5])
+    # What status read from the store: the source, its kind, when and how it synced, its items.
+    assert (source, kind, outcome, items) == ("web", "github", "ok", "3"), output
+    assert last_sync.startswith("20"), output
+    assert not roots(modules) & (HEAVY | {"github", "jira"}), sorted(roots(modules) & HEAVY)
+    assert "connectors.sync" not in modules
+
+
+def test_status_without_a_store_loads_no_heavy_library(tmp_path, engine, request):
+    """No store yet: one line that says how to make one, and nothing heavy loaded for it."""
+    if engine == "sqlite":
+        where, expected = str(tmp_path / "none.db"), "no Flowdeck store at"
+    else:
+        where, expected = request.getfixturevalue("pg_url"), "no Flowdeck store in"
+    code, modules, output = probe(tmp_path, "status", "--db", where, env=clean_env())
+    assert code == 1 and expected in output and "Traceback" not in output, output
+    assert not roots(modules) & HEAVY, sorted(roots(modules) & HEAVY)
 
 
 @pytest.mark.parametrize(

@@ -228,12 +228,13 @@ def import_command(
     console.print(Text(result.line()))
 
 
-def _when(value: object) -> str:
-    import pandas as pd
+def _when(ns: int | None) -> str:
+    """A last-sync time (UTC nanoseconds) as the status table shows it."""
+    from datetime import UTC, datetime
 
-    if value is None or pd.isna(value):
+    if ns is None:
         return "never"
-    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromtimestamp(ns // 1_000_000_000, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 @click.command("status")
@@ -244,17 +245,17 @@ def status_command(config_path: str | None, db: str | None) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from connectors.secrets import load_secrets, printable
+    # Neither the sync loop nor the store's frame readers: status must start without pandas.
+    from connectors.secrets import load_secrets, printable, remember_configured_secrets
     from connectors.store import open_store, resolve_db_path
-    from connectors.sync import remember_configured_secrets
 
     config = find_config(config_path)
     if config is not None:
         remember_configured_secrets(config, load_secrets(config.directory))
     path = resolve_db_path(config, db)
     with open_store(path, create=False) as store:
-        status = store.sources_status()
-        quality = store.quality()
+        rows = store.source_states()
+        quality = store.quality_counts()
         version = store.data_version()
     console = _console()
     console.print(Text(f"store: {path} (data version {version})"))
@@ -262,7 +263,6 @@ def status_command(config_path: str | None, db: str | None) -> None:
     for col in ("source", "kind", "last sync (UTC)", "result", "items", "events", "deployments"):
         justify = "right" if col in ("items", "events", "deployments") else "left"
         table.add_column(col, justify=justify, overflow="fold")
-    rows = list(status.itertuples(index=False))
     stored = {r.name for r in rows}
     for row in rows:
         table.add_row(
@@ -287,8 +287,8 @@ def status_command(config_path: str | None, db: str | None) -> None:
             console.print(
                 Text(f"last error of {row.name}: {printable(row.last_error, 2000)}", style="red")
             )
-    for row in quality.itertuples(index=False):
-        console.print(Text(f"data quality, {row.source}: {row.key} = {row.count}"))
+    for source, key, count in quality:
+        console.print(Text(f"data quality, {source}: {key} = {count}"))
 
 
 @click.group("db")
