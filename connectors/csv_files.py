@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from connectors.atomic_write import replace_folder_files, write_atomically
+from connectors.csv_text import to_csv_text
 from metrics.errors import InputError
 from metrics.forecast import read_features
 from metrics.frames import (
@@ -269,6 +270,23 @@ def _first_bad(mask: pd.Series) -> int:
     return int(np.flatnonzero(mask.to_numpy())[0]) + 2
 
 
+def _leading_years(text: pd.Series) -> pd.Series:
+    """The year each text starts with (NaN when it starts with none), as float.
+
+    Almost every cell starts with four digits and a non-digit: those years are cut and cast
+    without a regular-expression group per cell (which cost most of the read of a large log).
+    The rest (signed or longer years, no year) take the general pattern.
+    """
+    year = pd.Series(np.nan, index=text.index, dtype="float64")
+    plain = text.str.match(r"\d{4}(?:\D|$)").to_numpy(dtype=bool, na_value=False)
+    if plain.any():
+        year[plain] = text[plain].str.slice(0, 4).astype("int64").to_numpy()
+    if not plain.all():
+        rest = text[~plain].str.extract(r"^([+-]?\d{4,})", expand=False)
+        year[~plain] = pd.to_numeric(rest, errors="coerce").to_numpy(dtype="float64")
+    return year
+
+
 def parse_times(
     values: pd.Series,
     timezone: str,
@@ -292,7 +310,7 @@ def parse_times(
     empty = text.eq("")
     if empty.any():
         raise InputError(f"{path}: line {line_of(empty)}: empty {column}")
-    year = pd.to_numeric(text.str.extract(r"^([+-]?\d{4,})", expand=False), errors="coerce")
+    year = _leading_years(text)
     outside = year.lt(MIN_YEAR) | year.gt(MAX_YEAR)
     if outside.any():
         raise InputError(
@@ -570,7 +588,7 @@ def _escape_name(name: object) -> object:
 def csv_text(frame: pd.DataFrame) -> str:
     """A frame as the CSV text `write_csv` writes (formula-escaped), for files that go
     elsewhere than a folder (a zip)."""
-    return escape_formula(frame).to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    return to_csv_text(escape_formula(frame))
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
