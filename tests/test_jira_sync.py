@@ -232,7 +232,7 @@ def test_incremental_resync_uses_cursor_in_user_zone_with_overlap(mode):
         second = sync(fake, since=first.cursor)
         jql = fake.jqls[0]
     # 08:03:30 UTC minus the 5-minute overlap, in Kolkata (UTC+5:30), down to the minute
-    assert jql == '(project = ABC) AND updated >= "2024/01/12 13:28" ORDER BY key ASC'
+    assert jql == '(project = ABC) AND updated >= "2024/01/12 13:28" ORDER BY created ASC, key ASC'
     # the overlap re-reads ABC-5 (updated 08:00), to be deduplicated by key downstream
     assert set(second.items["item_id"]) == {"jira:ABC-4", "jira:ABC-5"}
     abc4 = second.events[second.events["item_id"] == "jira:ABC-4"]
@@ -309,10 +309,14 @@ def test_chunks_of_bulk_size_and_their_cursors(monkeypatch):
         result = sync(fake, since="2024-01-01T00:00:00+00:00", flag_field="No such field")
         bulk_calls = fake.count("bulkfetch")
     assert [len(c.items) for c in result.chunks] == [2, 2, 1]
-    # only the last chunk moves the cursor: the search is ordered by key, not by time
+    # The search is in order of creation, so each chunk but the last gives a resume point
+    # (every issue updated since the cursor and created before the chunk's newest one is read);
+    # the last moves the cursor to the site's clock when the search began.
     assert [c.cursor for c in result.chunks] == [
-        "2024-01-01T00:00:00+00:00",
-        "2024-01-01T00:00:00+00:00",
+        '{"created": "2024-01-02T10:00:00+00:00", "since": "2024-01-01T00:00:00+00:00", '
+        '"started": "2024-03-01T00:00:00+00:00"}',
+        '{"created": "2024-01-04T08:00:00+00:00", "since": "2024-01-01T00:00:00+00:00", '
+        '"started": "2024-03-01T00:00:00+00:00"}',
         "2024-03-01T00:00:00+00:00",
     ]
     assert result.quality("flag_field_missing") == 1  # counted once, not once per chunk

@@ -299,3 +299,148 @@ def test_a_resumed_jira_sync_also_reads_what_changed_since_the_stopped_one_began
     assert _items(db) == {f"jira:{i.key}" for i in created}
     mine = events[events["item_id"] == f"jira:{oldest.key}"]
     assert "blocked" in set(mine["event"])
+
+
+# ---- incremental syncs ----------------------------------------------------------------------
+
+
+def _reopen(item: FakeItem, at: str) -> None:
+    item.timeline.append({"__typename": "ReopenedEvent", "createdAt": at})
+    item.touch()
+
+
+@pytest.mark.parametrize("items", ["issues", "both"])
+def test_a_github_incremental_sync_that_dies_resumes_where_it_stopped(github, tmp_path, items, db):
+    config = load_config(_github_config(tmp_path, github, items))
+    secrets = {"GITHUB_TOKEN": TOKEN}
+    repo = github.repos["acme/web"]
+    for n in range(26, 30):
+        repo.add(FakeItem(n, f"PR {n}", f"2026-03-05T0{n - 26}:00:00Z", is_pull=True))
+    clean = tmp_path / "clean.db"
+    for store in (db, clean):
+        assert sync_sources(config, store, secrets=secrets, checkpoint_every=2)[0].ok
+    with open_store(db) as store:
+        first_cursor = store.source_cursor("web")
+
+    # After the first sync, 20 issues are reopened (one an hour) and, with `both`, two pull
+    # requests: pull requests are read newest first down to the cursor, all on the first page,
+    # after which the issues, read oldest first, alone hold the cursor.
+    for n in range(3, 23):
+        _reopen(repo.items[n], f"2026-04-01T{n:02d}:00:00Z")
+    for n in (27, 28):
+        _reopen(repo.items[n], f"2026-04-02T{n - 20:02d}:00:00Z")
+    changed = sorted(
+        i.updated_at for i in repo.items.values() if not i.is_pull and i.updated_at >= first_cursor
+    )
+    assert len(changed) in (20, 21)  # 21 with the issue at the boundary, read again
+
+    github.reset_counts()
+    github.fail_next("bad_gateway", times=4, after=3)  # pages 1-3 answer, then GitHub fails
+    (failed,) = sync_sources(config, db, secrets=secrets, checkpoint_every=2)
+    assert not failed.ok and "502" in failed.error
+    with open_store(db) as store:
+        cursor = store.source_cursor("web")
+        events = store.read_flow_data().events
+    # The checkpoint after page 2 moved the cursor to the 10th changed issue's update, and holds
+    # the reopenings of the issues read up to it.
+    assert cursor == changed[9]
+    issue_ids = {i.updated_at: f"github:acme/web#{n}" for n, i in repo.items.items()}
+    april = events[events["changed_at"] >= pd.Timestamp("2026-04-01", tz="UTC")]
+    assert set(april["item_id"]) & {issue_ids[u] for u in changed} == {
+        issue_ids[u] for u in changed[:10] if u >= "2026-04"
+    }
+    github.failures.clear()
+    github.reset_counts()
+    (resumed,) = sync_sources(config, db, secrets=secrets, checkpoint_every=2)
+    assert resumed.ok, resumed.error
+    resumed_requests = len(github.requests)
+    assert github.graphql_variables[0]["since"] == cursor
+
+    github.reset_counts()
+    (whole,) = sync_sources(config, clean, secrets=secrets, checkpoint_every=2)
+    assert whole.ok, whole.error
+    assert github.graphql_variables[0]["since"] == first_cursor
+    # From the 10th changed issue (read again at the boundary) on, 5 a page: 3 pages where an
+    # uninterrupted incremental sync makes 5 (4 with `both`).
+    pages = (-(-(len(changed) - 9) // 5), -(-len(changed) // 5))
+    assert (resumed_requests, len(github.requests)) == pages
+    assert pages[0] < pages[1]
+    (ids, events), (clean_ids, clean_events) = _snapshot(db), _snapshot(clean)
+    assert ids == clean_ids
+    assert events.equals(clean_events)
+    with open_store(db) as store, open_store(clean) as other:
+        assert store.source_cursor("web") == other.source_cursor("web")
+        assert store.sources_status()["last_result"].tolist() == ["ok"]
+
+
+@pytest.mark.parametrize("mode", ["cloud", "datacenter"])
+def test_a_jira_incremental_sync_that_dies_resumes_where_it_stopped(tmp_path, monkeypatch, mode):
+    import json
+
+    from connectors.jira import fetch as jira_fetch
+    from tests.fake_jira import FakeJira, world_from_flow
+    from tests.fake_jira.flows import small_flow
+    from tests.fake_jira.world import status_item
+
+    monkeypatch.setattr(jira_fetch, "BULK_LIMIT", 2)  # a chunk per page of two
+    world = world_from_flow(small_flow())
+    created = sorted(world.issues.values(), key=lambda i: (i.created, i.key))
+    with FakeJira(world, mode=mode, page_cap=2) as fake:
+        fake.now = pd.Timestamp("2024-02-01T12:00", tz="UTC")
+        config = load_config(_jira_config(tmp_path, fake))
+        db, clean = tmp_path / "flowdeck.db", tmp_path / "clean.db"
+        for store in (db, clean):
+            assert sync_sources(config, store, secrets=fake.secrets, checkpoint_every=1)[0].ok
+        with open_store(db) as store:
+            first_cursor = store.source_cursor("abc")
+        assert first_cursor == "2024-02-01T12:00:00+00:00"
+
+        # Every issue moves on after the first sync (one an hour): the incremental sync reads
+        # all five again, two a page.
+        for n, issue in enumerate(created):
+            at = pd.Timestamp("2024-02-02T09:00", tz="UTC") + pd.Timedelta(hours=n)
+            world.add_history(issue, at, [status_item(world, issue.status, "Reopened")])
+            issue.status = "Reopened"
+        fake.now = pd.Timestamp("2024-02-03T12:00", tz="UTC")
+        fake.reset_counts()
+        fake.fail("/search", 503, times=2, after=1)  # the second page fails, and its one retry
+        (failed,) = sync_sources(config, db, secrets=fake.secrets, checkpoint_every=1)
+        assert not failed.ok and "503" in failed.error
+        # The checkpoint after the first page holds the two oldest issues' change and a resume
+        # point: of the issues updated since the first sync, all created up to the second
+        # oldest have been read, as they were when the stopped sync began.
+        with open_store(db) as store:
+            cursor = json.loads(store.source_cursor("abc"))
+            events = store.read_flow_data().events
+        assert cursor == {
+            "created": created[1].created.isoformat(),
+            "since": first_cursor,
+            "started": "2024-02-03T12:00:00+00:00",
+        }
+        reopened = set(events.loc[events["status"].eq("Reopened"), "item_id"])
+        assert reopened == {f"jira:{i.key}" for i in created[:2]}
+
+        fake.reset_counts()
+        (resumed,) = sync_sources(config, db, secrets=fake.secrets, checkpoint_every=1)
+        assert resumed.ok, resumed.error
+        resumed_searches, (jql, *_) = fake.count("/search"), fake.jqls
+        fake.reset_counts()
+        (whole,) = sync_sources(config, clean, secrets=fake.secrets, checkpoint_every=1)
+        assert whole.ok, whole.error
+        # The resumed sync asks for the issues updated since the first sync and created since
+        # the checkpoint (the second oldest again, at the boundary), or changed since the
+        # stopped sync began: 4 issues, 2 pages, where the uninterrupted sync reads 3.
+        assert "created >=" in jql and jql.count("updated >=") == 2, jql
+        assert (resumed_searches, fake.count("/search")) == (2, 3)
+    (ids, events), (clean_ids, clean_events) = _snapshot(db), _snapshot(clean)
+    assert ids == clean_ids
+    assert events.equals(clean_events)
+    with open_store(db) as store, open_store(clean) as other:
+        assert (
+            store.source_cursor("abc") == other.source_cursor("abc") == "2024-02-03T12:00:00+00:00"
+        )
+        a, b = store.read_flow_data(), other.read_flow_data()
+    for name in ("deployments", "shipped"):
+        left = getattr(a, name).sort_values(list(getattr(a, name).columns[:2]))
+        right = getattr(b, name).sort_values(list(getattr(b, name).columns[:2]))
+        assert left.reset_index(drop=True).equals(right.reset_index(drop=True))

@@ -88,12 +88,13 @@ def fetch(
     """Yield chunks of up to 1,000 issues with complete histories, with the releases of the
     projects they are the first of, and the issues those shipped.
 
-    An incremental search is ordered by key and a first one by creation: orders that an update
-    during the sync cannot change (ordering by `updated` would move a changed issue to the end
-    and make `startAt` paging skip another). So an incremental sync moves the cursor with its
-    last chunk only: to the site's clock when the search began, since everything updated before
-    then has been read. A first sync also gives each chunk a resume cursor (`Resume`): where a
-    checkpointed sync that stops resumes.
+    Every search is ordered by creation, an order that no update during the sync can change
+    (ordering by `updated` would move a changed issue to the end and make `startAt` paging skip
+    another). So after each chunk every issue created before the chunk's newest one has been
+    read: each chunk but the last carries a resume cursor (`Resume`) at that point, where a
+    checkpointed sync that stops resumes, first or incremental. The last chunk moves the cursor
+    to the site's clock when the search began, since everything updated before then has been
+    read.
     """
     cloud = is_cloud(client)
     info = call(settings, "reading serverInfo", client.server_info, cloud=cloud)
@@ -106,6 +107,8 @@ def fetch(
     zone = user_zone(me.get("timeZone"))
     resume = parse_resume(since)
     start = None if resume is not None else parse_cursor(since)
+    # Where the incremental sync this one is (or resumes) began; None for a first sync.
+    incremental = start if resume is None else resume.since
     jql = search_jql(settings.jql, start, resume, zone, settings.overlap_minutes)
     fields = list(ISSUE_FIELDS)
     if signals.flag_id:
@@ -122,14 +125,14 @@ def fetch(
         fetched += len(page)
         progress.update(fetched, total, note=where)
         if len(batch) >= BULK_LIMIT:
-            cursor = since if start is not None else _resume_point(batch, started, resume, since)
+            cursor = _resume_point(batch, started, resume, since, incremental)
             yield _chunk(client, settings, batch, signals, cursor, {}, releases)
             batch = {}
     last = _chunk(client, settings, batch, signals, format_cursor(started), quality, releases)
-    if start is not None:
+    if incremental is not None:
         # A release made since the last sync may name issues this sync did not fetch (a
         # release does not touch their `updated`): ask for them by version.
-        extra = releases.shipped_since(start)
+        extra = releases.shipped_since(incremental)
         if not extra.empty:
             shipped = pd.concat([last.shipped, extra], ignore_index=True).drop_duplicates()
             last = replace(last, shipped=shipped.reset_index(drop=True))
@@ -141,9 +144,11 @@ def _resume_point(
     started: pd.Timestamp,
     resume: Resume | None,
     since: str | None,
+    incremental: pd.Timestamp | None,
 ) -> str | None:
-    """The resume cursor after a chunk of a first sync: every issue created before the chunk's
-    newest one has been read (creation order), as it was at `started` or later.
+    """The resume cursor after a chunk: of the issues the sync reads (all, or those updated
+    since `incremental`), every one created before the chunk's newest one has been read
+    (creation order), as it was at `started` or later.
 
     A resumed sync first reads the issues updated since the stopped one began, whatever their
     creation: until it is past the stopped sync's point, that point (and its start) stays.
@@ -155,7 +160,7 @@ def _resume_point(
     newest = times.max()
     if resume is not None and newest < resume.created:
         return since
-    return Resume(started=started, created=newest).text()
+    return Resume(started=started, created=newest, since=incremental).text()
 
 
 class _Releases:
