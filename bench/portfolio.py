@@ -1,10 +1,12 @@
 """Benchmark of the Portfolio page: 50 teams of 2,000 items each (the seeded event log of
-`bench.generate`, one csv source per team) in one SQLite store, rendered by Streamlit's AppTest.
+`bench.generate`, moved forward so that it ends today, with a deployment on each working day;
+one csv source per team) in one SQLite store, rendered by Streamlit's AppTest.
 
     uv run python -m bench.portfolio
 
 Target (issue 15): the page renders in under 3 seconds. Measured: the first render (every
-team's numbers computed from the store) and a rerun (cached, as when a viewer sorts).
+team's numbers computed from the store) and a rerun (cached, as when a viewer sorts), each in
+wall and CPU seconds of this process (the machine is shared: the CPU time is the steadier).
 """
 
 from __future__ import annotations
@@ -20,15 +22,33 @@ APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 
 
 def _portfolio(folder: Path) -> Path:
-    from bench.generate import WORKFLOW_TOML, generated_event_log
+    import pandas as pd
+
+    from bench.generate import AS_OF_DAY, TIMEZONE, WORKFLOW_TOML, generated_event_log
 
     workflow = WORKFLOW_TOML
     (folder / "teams").mkdir()
+    # The page shows the weeks up to today: the log is moved forward by whole days to end
+    # yesterday, so those weeks hold deliveries, blocked items and deployments.
+    today = pd.Timestamp.now(tz=TIMEZONE).tz_localize(None).normalize()
+    shift = today - pd.Timedelta(days=1) - pd.Timestamp(AS_OF_DAY)
     lines = []
     for n in range(TEAMS):
-        generated_event_log(ITEMS, seed=100 + n).to_csv(folder / "teams" / f"t{n}.csv", index=False)
+        log = generated_event_log(ITEMS, seed=100 + n)
+        moved = pd.to_datetime(log["changed_at"], utc=True) + shift
+        log["changed_at"] = moved.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        log.to_csv(folder / "teams" / f"t{n}.csv", index=False)
+        days = pd.date_range(today - pd.Timedelta(days=7 * 30), today - pd.Timedelta(days=1),
+                             freq="B", tz=TIMEZONE)  # fmt: skip
+        pd.DataFrame({
+            "deploy_id": [f"d{i}" for i in range(len(days))],
+            "deployed_at": (days + pd.Timedelta(hours=15)).strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "environment": "production",
+            "status": ["failure" if i % 9 == 4 else "success" for i in range(len(days))],
+        }).to_csv(folder / "teams" / f"t{n}-deploys.csv", index=False)  # fmt: skip
         (folder / "teams" / f"t{n}.toml").write_text(
-            workflow + f'\n[[sources]]\nname = "t{n}"\nkind = "csv"\nevents = "t{n}.csv"\n',
+            workflow + f'\n[[sources]]\nname = "t{n}"\nkind = "csv"\nevents = "t{n}.csv"\n'
+            f'deployments = "t{n}-deploys.csv"\n',
             encoding="utf-8",
         )
         lines.append(f'[[teams]]\nname = "team-{n}"\nworkflow = "teams/t{n}.toml"\n')
@@ -53,19 +73,19 @@ def run() -> list[dict]:
         os.environ["FLOWDECK_DB"] = str(db)
         at = AppTest.from_file(str(APP), default_timeout=600)
         at.switch_page("app_pages/portfolio.py")
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         at.run()
-        first = time.perf_counter() - began
+        first, first_cpu = time.perf_counter() - began, time.process_time() - cpu
         assert not at.exception, [e.value for e in at.exception]
         rows = len(at.dataframe[0].value)
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         at.run()
-        again = time.perf_counter() - began
+        again, again_cpu = time.perf_counter() - began, time.process_time() - cpu
     return [
         {"name": f"portfolio page, {rows} teams x {ITEMS:,} items: first render",
-         "value": round(first, 2), "unit": "s", "target": 3.0},
-        {"name": "portfolio page: rerun (cached)", "value": round(again, 2), "unit": "s",
-         "target": None},
+         "value": round(first, 2), "cpu": round(first_cpu, 2), "unit": "s", "target": 3.0},
+        {"name": "portfolio page: rerun (cached)", "value": round(again, 2),
+         "cpu": round(again_cpu, 2), "unit": "s", "target": None},
     ]  # fmt: skip
 
 

@@ -26,7 +26,7 @@ import streamlit as st
 from connectors.config import DEFAULT_CONFIG, Config, find_config_path, load_config
 from connectors.demo import DEMO_AS_OF, demo_config, demo_flow_data, demo_wip_limit_changes
 from connectors.limits import LimitChange, reconcile_if_possible, set_limit
-from connectors.portfolio import is_portfolio, load_portfolio
+from connectors.portfolio import Portfolio, is_portfolio, load_portfolio
 from connectors.secrets import load_secrets, remember_configured_secrets, scrub
 from connectors.store import ENV_VAR as DB_ENV_VAR
 from connectors.store import (
@@ -45,6 +45,7 @@ from metrics import forecast
 from metrics.days import end_of_day, local_day
 from metrics.errors import ConfigError, FlowdeckError
 from metrics.frames import FlowData
+from metrics.portfolio import combine, team_numbers
 from metrics.report import FlowReport, flow_report
 from metrics.workflow import Workflow
 
@@ -89,7 +90,7 @@ def setup_from_env(environ: os._Environ | dict | None = None) -> Setup:
     db = env.get(DB_ENV_VAR, "").strip() or None
     teams: tuple[str, ...] = ()
     if is_portfolio(config_path):
-        teams = tuple(t.name for t in load_portfolio(config_path).teams)
+        teams = tuple(t.name for t in portfolio_file(config_path).teams)
     if config_path is not None:
         db_path = as_location(db) if db else default_db_path(config_path.parent)
     else:
@@ -117,11 +118,29 @@ def setup_from_env(environ: os._Environ | dict | None = None) -> Setup:
 
 def with_team(setup: Setup, team: str) -> Setup:
     """The setup of one team of a portfolio: its workflow file, its sources, the shared store."""
-    member = load_portfolio(setup.config_path).team(team)
+    member = portfolio_file(setup.config_path).team(team)
     return dataclasses.replace(
         setup, config_path=member.config.path, team=team, sources=member.source_names,
         portfolio=setup.config_path,
     )  # fmt: skip
+
+
+def portfolio_file(path: Path) -> Portfolio:
+    """`load_portfolio`, read again only when the portfolio file or a team's workflow file
+    changed: every rerun of every page of a portfolio dashboard needs its teams, and fifty
+    teams are fifty-one files to parse."""
+    files = _team_files(path, _mtime(path))
+    return _portfolio_file(path, tuple(_mtime(f) for f in (path, *files)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _team_files(path: Path, mtime: float) -> tuple[Path, ...]:
+    return tuple(t.config.path for t in load_portfolio(path).teams)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _portfolio_file(path: Path, mtimes: tuple[float, ...]) -> Portfolio:
+    return load_portfolio(path)
 
 
 def portfolio_configured(environ: os._Environ | dict | None = None) -> bool:
@@ -143,36 +162,39 @@ def portfolio(setup: Setup) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
+def _portfolio_sources(location: str, version: int, names: tuple[str, ...]) -> dict[str, FlowData]:
+    """Every team's sources in one read of the store, split by source (teams share them);
+    the page's numbers need no item attributes."""
+    return _store(location).read_flow_data_by_source(list(names), attributes=False)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _portfolio(setup: Setup, version: int, today: dt.date) -> pd.DataFrame:
     """Columns: team, link (the team's board), wip, wip_limit, throughput_per_week,
     throughput_trend (per week), cycle_time_p85, p85_change (against the weeks before),
     over_sle, blocked, deploys_per_week, last_sync. Each team over the last PORTFOLIO_WEEKS
-    weeks to `today`, from its own sources' rows."""
-    folio = load_portfolio(setup.portfolio)
+    weeks to `today`, from its own sources' rows (`metrics.portfolio.team_numbers`)."""
+    folio = portfolio_file(setup.portfolio)
     store = _store(location_key(setup.db_path)) if version >= 0 else None
-    status = store.sources_status() if store is not None else pd.DataFrame(
+    status = store.last_syncs() if store is not None else pd.DataFrame(
         {"name": [], "last_sync_at": []}
     )  # fmt: skip
     stored = set(status["name"])
+    wanted = tuple(sorted({s for t in folio.teams for s in t.source_names if s in stored}))
+    by_source = (
+        _portfolio_sources(location_key(setup.db_path), version, wanted)
+        if store is not None and wanted
+        else {}
+    )
     last = pd.Timestamp(today)
     first = last - pd.Timedelta(days=7 * PORTFOLIO_WEEKS - 1)
     rows = []
     for member in folio.teams:
         workflow = member.config.workflow
-        chosen = [s for s in member.source_names if s in stored]
-        team_data = store.read_flow_data(chosen) if store is not None and chosen else FlowData()
-        as_of = end_of_day(today, workflow.timezone)
-        rep = flow_report(team_data, workflow, as_of, first, last)
-        summary = dict(zip(rep.summary["metric"], rep.summary["value"], strict=True))
-        weekly = rep.daily["throughput"].groupby(np.arange(len(rep.daily)) // 7).sum()
-        done = rep.items["done_at"]
-        before = rep.items["cycle_time_days"][
-            (done < end_of_day((first - pd.Timedelta(days=1)).date(), workflow.timezone))
-            & (done >= end_of_day((first - pd.Timedelta(days=7 * PORTFOLIO_WEEKS)).date(),
-                                  workflow.timezone))
-        ].dropna()  # fmt: skip
-        p85 = summary.get("cycle_time_p85", np.nan)
-        earlier = float(np.percentile(before, 85)) if len(before) else np.nan
+        team_data = combine([by_source[s] for s in member.source_names if s in by_source])
+        numbers = team_numbers(team_data, workflow, end_of_day(today, workflow.timezone),
+                               first, last)  # fmt: skip
+        p85, before = numbers["cycle_time_p85"], numbers["cycle_time_p85_before"]
         # The team's limit: the workflow's own, else the sum of its in-progress stages' limits
         # when every one of them has one (a stage without a limit leaves the total unbounded).
         limits = [s.wip_limit for s in workflow.stages[workflow.start : workflow.done]]
@@ -181,15 +203,15 @@ def _portfolio(setup: Setup, version: int, today: dt.date) -> pd.DataFrame:
         rows.append({
             "team": member.name,
             "link": f"./?team={member.name}",
-            "wip": int(summary.get("items_in_progress", 0) or 0),
+            "wip": numbers["wip"],
             "wip_limit": limit,
-            "throughput_per_week": summary.get("throughput_per_week", np.nan),
-            "throughput_trend": [int(v) for v in weekly.to_numpy()],
+            "throughput_per_week": numbers["throughput_per_week"],
+            "throughput_trend": numbers["throughput_trend"],
             "cycle_time_p85": p85,
-            "p85_change": p85 - earlier if p85 == p85 and earlier == earlier else np.nan,
-            "over_sle": int(summary.get("items_over_sle", 0) or 0),
-            "blocked": int(summary.get("items_blocked_now", 0) or 0),
-            "deploys_per_week": summary.get("deploy_frequency_per_week", np.nan),
+            "p85_change": p85 - before if p85 == p85 and before == before else np.nan,
+            "over_sle": numbers["over_sle"],
+            "blocked": numbers["blocked"],
+            "deploys_per_week": numbers["deploys_per_week"],
             "last_sync": synced.max() if len(synced) else pd.NaT,
         })  # fmt: skip
     return pd.DataFrame(rows)
