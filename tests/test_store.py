@@ -579,3 +579,15 @@ def test_a_database_url_is_never_shown_with_its_password(monkeypatch):
     assert resolve_db_path(None, "postgres://a@b/c").database == "c"
     with pytest.raises(FlowdeckError, match="names no database"):
         resolve_db_path(None, "postgresql://a:S3cret-pw@b")
+
+
+def test_a_database_url_is_decoded_and_a_bad_one_is_one_clear_line():
+    url = resolve_db_path(None, "postgresql+psycopg://fl%40w:p%40ss@[::1]:5433/flow%20deck")
+    assert url.connect_args() == {
+        "dbname": "flow deck", "host": "::1", "port": 5433, "user": "fl@w", "password": "p@ss",
+    }  # fmt: skip
+    assert str(url) == "postgresql://fl%40w@[::1]:5433/flow%20deck"
+    socket = resolve_db_path(None, "postgresql:///flow?host=/run/postgresql")
+    assert socket.connect_args() == {"dbname": "flow", "host": "/run/postgresql"}
+    with pytest.raises(FlowdeckError, match=r"^the database URL is not valid"):
+        resolve_db_path(None, "postgresql://flow:S3cret-pw@db:port/flow")
