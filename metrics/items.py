@@ -25,9 +25,45 @@ def in_progress_runs(intervals: pd.DataFrame, workflow: Workflow) -> pd.DataFram
     return runs(intervals, (pos >= workflow.start) & (pos < workflow.done))
 
 
-def _latest_run_start(intervals: pd.DataFrame, member: np.ndarray) -> pd.Series:
-    r = runs(intervals, member)
-    return r.groupby("item_id", sort=False)["start"].last()
+NAT = np.iinfo("int64").min  # NaT as int64 nanoseconds
+
+
+def interval_rows(ids: pd.Index, intervals: pd.DataFrame) -> np.ndarray:
+    """The row in `ids` of each interval's item (-1 when absent). Intervals come grouped by
+    item, so each item's id is looked up once, not once per interval."""
+    item = intervals["item_id"].to_numpy()
+    if not len(item):
+        return np.zeros(0, dtype="int64")
+    first = np.flatnonzero(np.r_[True, item[1:] != item[:-1]])
+    lengths = np.diff(np.r_[first, len(item)])
+    return np.repeat(ids.get_indexer(item[first]), lengths).astype("int64")
+
+
+def _latest_run_starts(rows: np.ndarray, member: np.ndarray, entered: np.ndarray, n: int):
+    """Per item row: the start (int64 ns) of its latest run of consecutive member intervals;
+    `NAT` for items without one. As `runs`, on the items' row numbers instead of their ids."""
+    out = np.full(n, NAT, dtype="int64")
+    picked = np.flatnonzero(member & (rows >= 0))
+    if not len(picked):
+        return out
+    item = rows[picked]
+    breaks = np.r_[True, (item[1:] != item[:-1]) | (np.diff(picked) != 1)]
+    first = picked[breaks]
+    run_item = rows[first]
+    latest = np.r_[run_item[1:] != run_item[:-1], True]
+    out[run_item[latest]] = entered[first[latest]]
+    return out
+
+
+def _done_rows(item: np.ndarray, position: np.ndarray, current: np.ndarray, done: int):
+    """(last interval row, start row of its run at a position >= done) of each item whose
+    current position is >= done; `item` is any per-interval key that changes between items."""
+    member = position >= done
+    new_item = np.r_[True, item[1:] != item[:-1]] if len(item) else np.zeros(0, dtype=bool)
+    run_begins = member & (new_item | ~np.r_[False, member[:-1]])
+    begin_row = np.maximum.accumulate(np.where(run_begins, np.arange(len(item)), 0))
+    last = np.flatnonzero(current & member)
+    return last, begin_row[last]
 
 
 def done_times(intervals: pd.DataFrame, workflow: Workflow) -> pd.Series:
@@ -35,15 +71,20 @@ def done_times(intervals: pd.DataFrame, workflow: Workflow) -> pd.Series:
     there. Index `item_id`; values UTC timestamps. Empty intervals -> an empty Series."""
     # Plain array arithmetic, not `runs` (a groupby): the backtest calls this 27 times.
     item = intervals["item_id"].to_numpy()
-    member = intervals["position"].to_numpy() >= workflow.done
-    new_item = np.r_[True, item[1:] != item[:-1]] if len(item) else np.zeros(0, dtype=bool)
-    run_begins = member & (new_item | ~np.r_[False, member[:-1]])
-    begin_row = np.maximum.accumulate(np.where(run_begins, np.arange(len(item)), 0))
-    last = intervals["current"].to_numpy(dtype=bool) & member
-    entered = intervals["entered"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-    moments = pd.DatetimeIndex(entered[begin_row[last]]).tz_localize("UTC")
+    last, begin = _done_rows(
+        item,
+        intervals["position"].to_numpy(),
+        intervals["current"].to_numpy(dtype=bool),
+        workflow.done,
+    )
+    entered = epoch_ns(intervals["entered"]) if len(item) else np.zeros(0, dtype="int64")
+    moments = pd.DatetimeIndex(entered[begin].view("datetime64[ns]")).tz_localize("UTC")
     index = pd.Index(item[last], name="item_id")
     return pd.Series(moments, index=index, name="done_at")
+
+
+def _utc(ns: np.ndarray, ids: pd.Index) -> pd.Series:
+    return pd.Series(pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC"), index=ids)
 
 
 def item_facts(
@@ -68,6 +109,7 @@ def item_facts(
     """
     tz = workflow.timezone
     ids = pd.Index(pd.unique(pd.concat([items["item_id"], events["item_id"]])), name="item_id")
+    n = len(ids)
     facts = pd.DataFrame(index=ids)
     # One reindex of the whole attribute frame, not one hash lookup of the ids per column.
     attrs = items.drop_duplicates("item_id", keep="last").set_index("item_id").reindex(ids)
@@ -76,24 +118,33 @@ def item_facts(
     facts["lines_changed"] = attrs.get("lines_changed", pd.NA)
     facts["lines_changed"] = facts["lines_changed"].astype("Int64")
 
+    # From here on, items are their row numbers in `ids`: every per-item value is an array
+    # filled by row, not a Series looked up by id strings (a hash of 100,000 ids per lookup).
     known = events[events["event"].eq("status") & events["changed_at"].le(as_of)]
-    facts["created_at"] = known.groupby("item_id")["changed_at"].min().reindex(ids)
+    created = np.full(n, np.iinfo("int64").max, dtype="int64")
+    np.minimum.at(created, ids.get_indexer(known["item_id"]), epoch_ns(known["changed_at"]))
+    created[created == np.iinfo("int64").max] = NAT
+    facts["created_at"] = _utc(created, ids)
 
-    current = intervals[intervals["current"]].set_index("item_id")["position"]
-    position = current.reindex(ids).astype("Int64")
+    rows = interval_rows(ids, intervals)
+    pos = intervals["position"].to_numpy()
+    current = intervals["current"].to_numpy(dtype=bool)
+    entered = epoch_ns(intervals["entered"]) if len(rows) else np.zeros(0, dtype="int64")
+    pos_values = np.full(n, -2, dtype="int64")
+    pos_values[rows[current]] = pos[current]
+    position = pd.Series(
+        pd.arrays.IntegerArray(pos_values, pos_values == -2), index=ids, name="position"
+    )
     facts["position"] = position
     # Index -1 (discarded) picks "discarded"; -2 (no mapped status yet) picks "".
     names = np.array([*workflow.stage_names, "", "discarded"], dtype=object)
-    pos_values = position.fillna(-2).to_numpy(dtype="int64")
     facts["stage"] = names[pos_values]
 
-    pos = intervals["position"].to_numpy()
-    started = _latest_run_start(intervals, pos >= workflow.start)
-    facts["started_at"] = started.reindex(ids)
-    facts["done_at"] = done_times(intervals, workflow).reindex(ids)
-    facts["started_at"] = facts["started_at"].astype("datetime64[ns, UTC]")
-    facts["done_at"] = facts["done_at"].astype("datetime64[ns, UTC]")
-    facts["created_at"] = facts["created_at"].astype("datetime64[ns, UTC]")
+    facts["started_at"] = _utc(_latest_run_starts(rows, pos >= workflow.start, entered, n), ids)
+    done = np.full(n, NAT, dtype="int64")
+    last, begin = _done_rows(rows, pos, current, workflow.done)
+    done[rows[last]] = entered[begin]
+    facts["done_at"] = _utc(done, ids)
 
     start_day = local_days(facts["started_at"], tz)
     done_day = local_days(facts["done_at"], tz)
@@ -101,12 +152,12 @@ def item_facts(
     hours = (facts["done_at"] - facts["started_at"]).dt.total_seconds() / 3600.0
     facts["cycle_time_hours"] = hours.round(4)
 
-    in_progress = (position.ge(workflow.start) & position.lt(workflow.done)).fillna(False)
-    facts["in_progress"] = in_progress.to_numpy(dtype=bool)
-    facts["discarded"] = position.eq(DISCARDED).fillna(False).to_numpy(dtype=bool)
+    in_progress = (pos_values >= workflow.start) & (pos_values < workflow.done)
+    facts["in_progress"] = in_progress
+    facts["discarded"] = pos_values == DISCARDED
     as_of_day = local_day(as_of, tz)
     age = ((as_of_day - start_day).dt.days + 1).astype("Int64")
-    facts["age_days"] = age.where(facts["in_progress"])
+    facts["age_days"] = age.where(in_progress)
 
     progress_runs = in_progress_runs(intervals, workflow)
     spells = blocked_spells(events, as_of)
@@ -114,26 +165,35 @@ def item_facts(
         blocked_days(spells, progress_runs, tz).reindex(ids).fillna(0).astype("int64")
     )
     open_spells = spells[spells["open"]].drop_duplicates("item_id", keep="last")
-    facts["blocked_now"] = ids.isin(open_spells["item_id"]) & facts["in_progress"].to_numpy()
+    facts["blocked_now"] = ids.isin(open_spells["item_id"]) & in_progress
     since = open_spells.set_index("item_id")["start"].reindex(ids)
     facts["blocked_since"] = since.where(facts["blocked_now"].to_numpy())
-    facts["flow_efficiency"] = flow_efficiency(intervals, facts, workflow).reindex(ids)
+    facts["flow_efficiency"] = flow_efficiency(intervals, facts, workflow, rows).reindex(ids)
     return facts[FACT_COLUMNS]
 
 
-def flow_efficiency(intervals: pd.DataFrame, facts: pd.DataFrame, workflow: Workflow) -> pd.Series:
+def flow_efficiency(
+    intervals: pd.DataFrame,
+    facts: pd.DataFrame,
+    workflow: Workflow,
+    rows: np.ndarray | None = None,
+) -> pd.Series:
     """For delivered items: the share of their in-progress time between `started_at` and
     `done_at` spent in stages not marked `waiting`. Indexed by item_id; missing when that time
-    is zero or the item is not delivered."""
+    is zero or the item is not delivered. `rows`: each interval's row in `facts` when the
+    caller has them (`interval_rows`)."""
     delivered = facts["done_at"].notna().to_numpy()
     empty = pd.Series(dtype="float64", name="flow_efficiency")
     if not delivered.any() or intervals.empty:
         return empty
     pos = intervals["position"].to_numpy()
-    progress = intervals[(pos >= workflow.start) & (pos < workflow.done)]
+    in_progress = (pos >= workflow.start) & (pos < workflow.done)
+    progress = intervals[in_progress]
     # By the facts' row of each interval, not a join on item strings; on int64 nanoseconds,
     # since numpy's maximum/minimum on tz-aware Series build one Timestamp object per row.
-    row = facts.index.get_indexer(progress["item_id"])
+    if rows is None:
+        rows = interval_rows(facts.index, intervals)
+    row = rows[in_progress]
     keep = (row >= 0) & np.append(delivered, False)[row]
     if not keep.any():
         return empty
