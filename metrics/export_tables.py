@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.intervals import epoch_ns
+from metrics.items import interval_rows
 from metrics.report import FlowReport
 from metrics.workflow import Workflow
 
@@ -71,7 +72,7 @@ def actionable_agile_table(report: FlowReport, workflow: Workflow) -> pd.DataFra
     iv = report.intervals[report.intervals["position"] >= 0]
     n_stages = len(workflow.stages)
     # The latest entry per (item, stage) on a grid of int64 nanoseconds, items by position.
-    row = facts.index.get_indexer(iv["item_id"])
+    row = interval_rows(facts.index, iv)
     position = iv["position"].to_numpy()
     # One more slot: an interval of an item without facts (row -1) is never kept.
     current = np.append(facts["position"].astype("float64").fillna(np.inf).to_numpy(), np.inf)

@@ -34,14 +34,6 @@ def item_time_order(events: pd.DataFrame) -> np.ndarray:
     return np.lexsort((events["seq"].to_numpy(), epoch_ns(events["changed_at"]), item_rank))
 
 
-def status_events_until(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Status events at or before `as_of`, in (item, time, file order)."""
-    mask = events["event"].eq("status") & events["changed_at"].le(as_of)
-    ev = events[mask]
-    ordered = ev.take(item_time_order(ev)).astype({"changed_at": "datetime64[ns, UTC]"})
-    return ordered.reset_index(drop=True)
-
-
 def map_positions(statuses: pd.Series, workflow: Workflow) -> pd.Series:
     """Raw statuses -> stage index (float, NaN when unmapped; `DISCARDED` for discarded)."""
     # A board has a few dozen distinct statuses: normalize and look up each once.
@@ -76,31 +68,45 @@ def stage_intervals(events: pd.DataFrame, workflow: Workflow, as_of: pd.Timestam
     Rows are ordered by item, then time. Same-instant moves give zero-length intervals.
     Empty events -> an empty frame with these columns.
     """
-    ev = status_events_until(events, as_of)
-    if ev.empty:
+    # On arrays, not frames: the status events are ordered and filtered as integer codes, and
+    # only the intervals' own rows are taken from the ids and times.
+    times = epoch_ns(events["changed_at"]) if len(events) else np.zeros(0, dtype="int64")
+    keep = np.flatnonzero(
+        events["event"].eq("status").to_numpy(dtype=bool) & (times <= as_of_ns(as_of))
+    )
+    if not len(keep):
         return empty_intervals()
-    pos = map_positions(ev["status"], workflow)
-    ev = ev.assign(position=pos)[pos.notna()]
-    if ev.empty:
+    ids = events["item_id"].take(keep)
+    item_rank, item_names = pd.factorize(ids, sort=True)
+    times = times[keep]
+    order = np.lexsort((events["seq"].to_numpy()[keep], times, item_rank))
+    position = map_positions(events["status"].take(keep), workflow).to_numpy()[order]
+    item = item_rank[order]
+    times = times[order]
+    mapped = ~np.isnan(position)
+    item, position, times = item[mapped], position[mapped], times[mapped]
+    if not len(item):
         return empty_intervals()
-    item = ev["item_id"].to_numpy()
-    position = ev["position"].to_numpy()
     new_item = np.r_[True, item[1:] != item[:-1]]
     moved = new_item | np.r_[True, position[1:] != position[:-1]]
-    ev = ev[moved]
-    item = ev["item_id"].to_numpy()
+    item, position, entered = item[moved], position[moved], times[moved]
     last_of_item = np.r_[item[1:] != item[:-1], True]
-    entered = ev["changed_at"].to_numpy(dtype="datetime64[ns]")
-    left = np.where(last_of_item, utc_ns(as_of), np.r_[entered[1:], entered[-1:]])
+    left = np.where(last_of_item, as_of_ns(as_of), np.r_[entered[1:], entered[-1:]])
+    names = np.asarray(item_names, dtype=object)
     return pd.DataFrame(
         {
-            "item_id": item,
-            "position": ev["position"].to_numpy().astype("int64"),
-            "entered": pd.DatetimeIndex(entered).tz_localize("UTC"),
-            "left": pd.DatetimeIndex(left).tz_localize("UTC"),
+            "item_id": pd.Series(names[item], dtype=object),
+            "position": position.astype("int64"),
+            "entered": pd.DatetimeIndex(entered.view("datetime64[ns]")).tz_localize("UTC"),
+            "left": pd.DatetimeIndex(left.view("datetime64[ns]")).tz_localize("UTC"),
             "current": last_of_item,
         }
     )
+
+
+def as_of_ns(moment: pd.Timestamp) -> np.int64:
+    """A timestamp as int64 nanoseconds since the epoch (UTC)."""
+    return utc_ns(moment).view("int64")
 
 
 def epoch_ns(times: pd.Series) -> np.ndarray:
