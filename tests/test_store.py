@@ -23,6 +23,7 @@ from connectors.store import (
     resolve_db_path,
 )
 from metrics.errors import FlowdeckError, InputError
+from metrics.frames import conform_items
 from tests.flowbuild import SIMPLE
 
 
@@ -591,3 +592,35 @@ def test_a_database_url_is_decoded_and_a_bad_one_is_one_clear_line():
     assert socket.connect_args() == {"dbname": "flow", "host": "/run/postgresql"}
     with pytest.raises(FlowdeckError, match=r"^the database URL is not valid"):
         resolve_db_path(None, "postgresql://flow:S3cret-pw@db:port/flow")
+
+
+def test_bulk_reads_keep_every_item_text_intact(db, engine, monkeypatch):
+    # Items come back as one concatenated text per column and batch: any character a title may
+    # hold (the separators of that text's neighbours, new lines, quotes, non-ASCII) must come
+    # back as written, row for row, and the frame must be what `conform_items` gives.
+    monkeypatch.setattr(store_module, "_READ_BATCH_ITEMS", 3)
+    titles = ["", "a, b", 'say "hi"', "two\nlines", "émoji 🚀 ñ", ",", "'", "x" * 5000]
+    if engine == "sqlite":
+        titles.append("nul\x00inside")  # PostgreSQL's text cannot hold it
+    n = len(titles)
+    items = pd.DataFrame({
+        "item_id": [f"t:{i}" for i in range(n)],
+        "title": titles,
+        "type": (["Bug", "", "Story"] * n)[:n],
+        "labels": (["a;b", "", "ü"] * n)[:n],
+        "url": [f"https://x/{i}" if i % 2 else "" for i in range(n)],
+        "lines_changed": pd.array([5, None, 0, 123456789012, None, 7, None, 1, 2][:n],
+                                  dtype="Int64"),
+    })  # fmt: skip
+    with open_store(db) as store:
+        write(store, "o", chunk([("o:1", "2024-01-01 09:00", "A")]))
+        write(store, "t", Chunk(items=items))
+        write(store, "u", chunk([("u:1", "2024-01-01 09:00", "A")]))
+        everything = store.read_flow_data().items
+        got = store.read_flow_data(["t"]).items
+    want = conform_items(items.assign(source="t"))
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert list(everything["item_id"]) == ["o:1", *want["item_id"], "u:1"]
+    assert list(everything["source"]) == ["o", *["t"] * n, "u"]
+    assert everything["lines_changed"].isna().tolist() == [True, *want["lines_changed"].isna(),
+                                                          True]  # fmt: skip
