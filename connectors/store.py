@@ -320,8 +320,12 @@ class Store:
             try:
                 yield self._conn
             except sqlite3.Error as exc:
+                if not isinstance(self.path, Path):  # only an SQLite store raises these
+                    raise
                 raise _translate(exc, self.path) from None
             except _postgres_errors() as exc:
+                if not isinstance(self.path, DatabaseUrl):
+                    raise
                 raise _translate_postgres(exc, self.path) from None
 
     @contextmanager
@@ -412,7 +416,8 @@ class Store:
         from metrics.frames import FlowData
 
         with self._read() as conn:
-            where, params = "", ()
+            where = ""
+            params: tuple[str, ...] = ()
             if sources is not None:
                 known = {r[0] for r in conn.execute("SELECT name FROM sources")}
                 missing = [s for s in sources if s not in known]
@@ -910,7 +915,7 @@ def _bump_version(conn: Any) -> int:
     return _data_version(conn)
 
 
-def _ensure_source(conn: Any, name: str, kind: str, path: Path) -> None:
+def _ensure_source(conn: Any, name: str, kind: str, path: Location) -> None:
     row = conn.execute("SELECT kind FROM sources WHERE name = ?", (name,)).fetchone()
     if row is None:
         conn.execute("INSERT INTO sources (name, kind) VALUES (?, ?)", (name, kind))
@@ -1043,8 +1048,8 @@ class SourceWriter:
         with self._store._guard() as conn:
             conn.execute("BEGIN")
             try:
-                for table, rows in staged:
-                    engine.stage(conn, STAGE_TABLES[table], rows)
+                for table, table_rows in staged:
+                    engine.stage(conn, STAGE_TABLES[table], table_rows)
             except BaseException:
                 rollback(conn)
                 raise
@@ -1223,7 +1228,7 @@ def _drop_stage(conn: Any) -> None:
     )
 
 
-def _check_owner(conn: Any, name: str, path: Path) -> None:
+def _check_owner(conn: Any, name: str, path: Location) -> None:
     """Ids are namespaced by source, so an id already held by another source is a bug in a
     connector or a mistaken import: refuse it rather than move the row between sources."""
     checks = (
@@ -1356,7 +1361,7 @@ def _merge_pull_requests(conn: Any, name: str, gen: int) -> None:
     )
 
 
-def _merge_shipped(conn: Any, gen: int, path: Path) -> tuple[int, int]:
+def _merge_shipped(conn: Any, gen: int, path: Location) -> tuple[int, int]:
     orphan = conn.execute(
         "SELECT s.deploy_id FROM temp.stage_shipped s WHERE NOT EXISTS "
         "(SELECT 1 FROM deployments d WHERE d.deploy_id = s.deploy_id) LIMIT 1"

@@ -7,10 +7,21 @@ the number of migrations. Add a migration at the end; never edit one that has sh
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 
-def run_script(conn: sqlite3.Connection, script: str) -> None:
+class Connection(Protocol):
+    """What the migrations need of a connection: SQLite's own, or the PostgreSQL one of
+    `connectors.store_engine`, which speaks the same SQL."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+
+def run_script(conn: Connection, script: str) -> None:
     # Not `executescript`: it commits any open transaction first, which would break the
     # all-or-nothing migration. These scripts hold no `;` inside literals.
     for statement in script.split(";"):
@@ -18,7 +29,7 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
             conn.execute(statement)
 
 
-def _migration_1(conn: sqlite3.Connection) -> None:
+def _migration_1(conn: Connection) -> None:
     run_script(
         conn,
         """
@@ -75,7 +86,7 @@ def _migration_1(conn: sqlite3.Connection) -> None:
     )
 
 
-def _migration_2(conn: sqlite3.Connection) -> None:
+def _migration_2(conn: Connection) -> None:
     # The dashboard's own writes (WIP-limit history) and the per-source data-quality counts.
     run_script(
         conn,
@@ -99,7 +110,7 @@ def _migration_2(conn: sqlite3.Connection) -> None:
     )
 
 
-def _migration_3(conn: sqlite3.Connection) -> None:
+def _migration_3(conn: Connection) -> None:
     # WIP limits have one truth, the workflow file; the store keeps their history (spec 6).
     # Every change now says who made it and why (the experiment's hypothesis), so the table is
     # rebuilt with those required; rows written before that get a visible placeholder rather
@@ -133,7 +144,7 @@ def _migration_3(conn: sqlite3.Connection) -> None:
     )
 
 
-def _migration_4(conn: sqlite3.Connection) -> None:
+def _migration_4(conn: Connection) -> None:
     # Pull-request flow (spec 8): the facts of each item's pull request. Keyed by the item, so a
     # source that replaces or drops an item takes its pull request with it.
     run_script(
@@ -154,7 +165,7 @@ def _migration_4(conn: sqlite3.Connection) -> None:
 
 #: Ordered migrations: MIGRATIONS[i] takes a store from version i to version i + 1. Never edit
 #: a released migration; append a new one.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _migration_1,
     _migration_2,
     _migration_3,
@@ -163,7 +174,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def rollback(conn: sqlite3.Connection) -> None:
+def rollback(conn: Connection) -> None:
     # A failed statement may already have ended the transaction; never mask its error.
     if conn.in_transaction:
         conn.execute("ROLLBACK")
