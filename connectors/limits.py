@@ -25,7 +25,13 @@ from tomlkit.exceptions import TOMLKitError
 from connectors.atomic_write import write_atomically
 from connectors.config import Config, config_from_table
 from connectors.secrets import scrub
-from connectors.store import Store, check_who_why, open_store, resolve_db_path
+from connectors.store import (
+    NO_TEAM,
+    Store,
+    check_who_why,
+    open_store,
+    resolve_db_path,
+)
 from metrics.errors import ConfigError, FlowdeckError, InputError
 from metrics.limits import TOTAL, configured_limits
 from metrics.workflow import normalize_status
@@ -143,20 +149,20 @@ def _check_one_change(before: str, after: str, config: Config, key: str, new: in
         )
 
 
-def reconcile(config: Config, store: Store) -> pd.DataFrame:
-    """Record hand edits of the workflow file's limits in the store's history (once each);
+def reconcile(config: Config, store: Store, team: str = NO_TEAM) -> pd.DataFrame:
+    """Record hand edits of the workflow file's limits in `team`'s history (once each);
     returns the rows recorded. The demo's workflow (no file) records nothing."""
     if config.path is None:
-        return store.wip_limit_changes().iloc[:0]
-    return store.reconcile_wip_limits(configured_limits(config.workflow))
+        return store.wip_limit_changes(team).iloc[:0]
+    return store.reconcile_wip_limits(configured_limits(config.workflow), team=team)
 
 
-def reconcile_if_possible(config: Config, store: Store) -> pd.DataFrame | None:
+def reconcile_if_possible(config: Config, store: Store, team: str = NO_TEAM) -> pd.DataFrame | None:
     """`reconcile` for readers (an export, the dashboard): when the store cannot be written
     right now (a sync holds it, a read-only file), the hand edit is recorded on a later read
     instead of failing the read. None when it could not be recorded."""
     try:
-        return reconcile(config, store)
+        return reconcile(config, store, team)
     except FlowdeckError as exc:
         logging.getLogger("flowdeck").warning("hand edits of WIP limits not recorded yet: %s", exc)
         return None
@@ -207,11 +213,15 @@ def set_limit(
     who: str,
     why: str,
     db: str | os.PathLike | None = None,
+    team: str = NO_TEAM,
 ) -> LimitChange:
     """Set one WIP limit (`stage` a stage name or `total`; `limit` a number >= 1 or `none`):
     the workflow file rewritten in place and the change recorded in the store (created beside
     the file when missing), or nothing at all. Every refusal is one `FlowdeckError` line:
-    unknown stage, bad limit, missing or too long who/why, unwritable file or store."""
+    unknown stage, bad limit, missing or too long who/why, unwritable file or store.
+
+    `team`: the team of a portfolio whose workflow file `config_path` is; its history is kept
+    apart from the other teams' (`db` is then the portfolio's store)."""
     path = Path(config_path).expanduser().resolve()
     text = _read_text(path)
     config = _config_of(text, path)
@@ -243,9 +253,9 @@ def set_limit(
 
     with open_store(resolve_db_path(config, db), create=True) as store:
         # A hand edit made before this change is recorded first, under its own name.
-        reconcile(config, store)
+        reconcile(config, store, team)
         try:
-            store.record_wip_limit_change(key, old, new, who=who, why=why, apply=apply)
+            store.record_wip_limit_change(key, old, new, who=who, why=why, apply=apply, team=team)
         except BaseException:
             if written:  # the commit failed after the file was replaced: put it back
                 _write(path, text, mode)

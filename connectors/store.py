@@ -69,6 +69,9 @@ DEFAULT_DIR = ".flowdeck"
 DEFAULT_NAME = "flowdeck.db"
 ENV_VAR = "FLOWDECK_DB"
 TABLES = ("items", "events", "deployments", "shipped")
+#: The team of a workflow file used on its own (not through a portfolio) in the WIP-limit
+#: history; a portfolio's teams are kept under their names.
+NO_TEAM = ""
 
 #: Items per batch when reading events from SQLite (see `SqliteEngine.event_columns`).
 _READ_BATCH_ITEMS = READ_BATCH_ITEMS
@@ -681,23 +684,27 @@ class Store:
         frame = pd.DataFrame.from_records(self.quality_counts(), columns=["source", "key", "count"])
         return frame.astype({"count": "int64"})
 
-    def wip_limit_changes(self) -> pd.DataFrame:
-        """The history of WIP-limit changes (spec section 6), oldest first. Columns
-        `WIP_CHANGE_COLUMNS`: changed_at (UTC), stage (a stage's name, or `total` for the
-        workflow's limit), old_limit, new_limit (nullable ints; missing = no limit), who, why.
-        No change yet -> an empty frame with those columns."""
+    def wip_limit_changes(self, team: str = NO_TEAM) -> pd.DataFrame:
+        """The history of one team's WIP-limit changes (spec section 6), oldest first.
+        `team`: the team's name in its portfolio, `NO_TEAM` ('') for a workflow file used on
+        its own. Columns `WIP_CHANGE_COLUMNS`: changed_at (UTC), stage (a stage's name, or
+        `total` for the workflow's limit), old_limit, new_limit (nullable ints; missing = no
+        limit), who, why. No change yet -> an empty frame with those columns."""
         with self._guard() as conn:
             rows = conn.execute(
                 "SELECT changed_at, stage, old_limit, new_limit, who, why "
-                "FROM wip_limit_changes ORDER BY changed_at, id"
+                "FROM wip_limit_changes WHERE team = ? ORDER BY changed_at, id",
+                (team,),
             ).fetchall()
         return _wip_changes_frame(rows)
 
-    def wip_limits_seen(self) -> dict[str, int | None]:
-        """The limits as Flowdeck last read them from the workflow file (key -> limit or None);
-        empty before the file was first read with this store."""
+    def wip_limits_seen(self, team: str = NO_TEAM) -> dict[str, int | None]:
+        """The limits as Flowdeck last read them from the team's workflow file (key -> limit or
+        None); empty before the file was first read with this store."""
         with self._guard() as conn:
-            rows = conn.execute("SELECT stage, wip_limit FROM wip_limits_seen").fetchall()
+            rows = conn.execute(
+                "SELECT stage, wip_limit FROM wip_limits_seen WHERE team = ?", (team,)
+            ).fetchall()
         return {stage: limit for stage, limit in rows}
 
     # ---- writing -------------------------------------------------------------------------
@@ -712,9 +719,11 @@ class Store:
         why: str = "",
         *,
         apply: Callable[[], None] | None = None,
+        team: str = NO_TEAM,
     ) -> None:
-        """Append one WIP-limit change (a limit of None means "no limit") and note `new` as the
-        limit the workflow file now holds. A naive `changed_at` is taken as UTC; None means now.
+        """Append one WIP-limit change of `team` (a limit of None means "no limit") and note
+        `new` as the limit its workflow file now holds. A naive `changed_at` is taken as UTC;
+        None means now.
 
         `apply` (rewriting the workflow file) runs inside the write transaction, after the row
         is written and before it commits: when it raises, nothing is recorded; when the commit
@@ -731,15 +740,17 @@ class Store:
         when = _now_ns() if changed_at is None else _timestamp_ns(changed_at)
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO wip_limit_changes (changed_at, stage, old_limit, new_limit, who, why)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (when, stage, old, new, who, why),
+                "INSERT INTO wip_limit_changes "
+                "(changed_at, stage, old_limit, new_limit, who, why, team)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (when, stage, old, new, who, why, team),
             )
             # Plain DELETE + INSERT rather than SQLite's upsert words: the same SQL runs on every
             # store engine.
-            conn.execute("DELETE FROM wip_limits_seen WHERE stage = ?", (stage,))
+            conn.execute("DELETE FROM wip_limits_seen WHERE team = ? AND stage = ?", (team, stage))
             conn.execute(
-                "INSERT INTO wip_limits_seen (stage, wip_limit) VALUES (?, ?)", (stage, new)
+                "INSERT INTO wip_limits_seen (team, stage, wip_limit) VALUES (?, ?, ?)",
+                (team, stage, new),
             )
             _bump_version(conn)
             if apply is not None:
@@ -749,23 +760,30 @@ class Store:
         self,
         limits: dict[str, int | None],
         changed_at: datetime | pd.Timestamp | str | None = None,
+        team: str = NO_TEAM,
     ) -> pd.DataFrame:
-        """Record the hand edits of the workflow file: `limits` is what the file holds now
-        (stage name or `total` -> limit or None). A limit that differs from the one Flowdeck
-        last read (or, never read before, from the history's latest `new_limit`) is recorded
-        once, `who` = `flowdeck.toml`. A key never seen and without history is only noted.
-        Returns the recorded changes (`wip_limit_changes` columns)."""
-        if self.wip_limits_seen() == limits:
+        """Record the hand edits of `team`'s workflow file: `limits` is what the file holds
+        now (stage name or `total` -> limit or None). A limit that differs from the one
+        Flowdeck last read (or, never read before, from the team's history's latest
+        `new_limit`) is recorded once, `who` = `flowdeck.toml`. A key never seen and without
+        history is only noted. Other teams' limits and history are not looked at. Returns the
+        recorded changes (`wip_limit_changes` columns)."""
+        if self.wip_limits_seen(team) == limits:
             return _wip_changes_frame([])
         when = _now_ns() if changed_at is None else _timestamp_ns(changed_at)
         with self._write() as conn:
             # Read again under the write lock: another process may have recorded it meanwhile.
-            seen = dict(conn.execute("SELECT stage, wip_limit FROM wip_limits_seen").fetchall())
+            seen = dict(
+                conn.execute(
+                    "SELECT stage, wip_limit FROM wip_limits_seen WHERE team = ?", (team,)
+                ).fetchall()
+            )
             latest = dict(
                 conn.execute(
-                    "SELECT stage, new_limit FROM wip_limit_changes c WHERE id = "
-                    "(SELECT id FROM wip_limit_changes d WHERE d.stage = c.stage "
-                    "ORDER BY changed_at DESC, id DESC LIMIT 1)"
+                    "SELECT stage, new_limit FROM wip_limit_changes c WHERE team = ? AND id = "
+                    "(SELECT id FROM wip_limit_changes d WHERE d.team = c.team "
+                    "AND d.stage = c.stage ORDER BY changed_at DESC, id DESC LIMIT 1)",
+                    (team,),
                 ).fetchall()
             )
             rows = []
@@ -779,13 +797,15 @@ class Store:
                 if known != limit:
                     rows.append((when, stage, known, limit, HAND_EDIT_WHO, HAND_EDIT_WHY))
             conn.executemany(
-                "INSERT INTO wip_limit_changes (changed_at, stage, old_limit, new_limit, who, why)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
+                "INSERT INTO wip_limit_changes "
+                "(changed_at, stage, old_limit, new_limit, who, why, team)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(*row, team) for row in rows],
             )
-            conn.execute("DELETE FROM wip_limits_seen")
+            conn.execute("DELETE FROM wip_limits_seen WHERE team = ?", (team,))
             conn.executemany(
-                "INSERT INTO wip_limits_seen (stage, wip_limit) VALUES (?, ?)", list(limits.items())
+                "INSERT INTO wip_limits_seen (team, stage, wip_limit) VALUES (?, ?, ?)",
+                [(team, stage, limit) for stage, limit in limits.items()],
             )
             if rows:
                 _bump_version(conn)

@@ -163,6 +163,33 @@ def _migration_4(conn: Connection) -> None:
     )
 
 
+def _migration_5(conn: sqlite3.Connection) -> None:
+    # Many teams share one store (docs/teams.md): the WIP-limit history and the limits last
+    # read from the file are kept per team, so two teams with a stage of the same name do not
+    # share one history. `team` is the team's name in its portfolio file, '' for a workflow
+    # file used on its own (every row written before teams existed). The history keeps its
+    # ids (a column is added, not a table rebuilt: PostgreSQL's identity would not follow
+    # copied ids); the small `wip_limits_seen` is rebuilt with the team in its key.
+    run_script(
+        conn,
+        """
+        ALTER TABLE wip_limit_changes ADD COLUMN team TEXT NOT NULL DEFAULT '';
+        DROP INDEX wip_limit_changes_stage;
+        CREATE INDEX wip_limit_changes_team_stage ON wip_limit_changes (team, stage, changed_at);
+        CREATE TABLE wip_limits_seen_v5 (
+            team TEXT NOT NULL DEFAULT '',
+            stage TEXT NOT NULL,
+            wip_limit INTEGER CHECK (wip_limit IS NULL OR wip_limit >= 1),
+            PRIMARY KEY (team, stage)
+        ) WITHOUT ROWID;
+        INSERT INTO wip_limits_seen_v5 (team, stage, wip_limit)
+            SELECT '', stage, wip_limit FROM wip_limits_seen;
+        DROP TABLE wip_limits_seen;
+        ALTER TABLE wip_limits_seen_v5 RENAME TO wip_limits_seen;
+        """,
+    )
+
+
 #: Ordered migrations: MIGRATIONS[i] takes a store from version i to version i + 1. Never edit
 #: a released migration; append a new one.
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
@@ -170,6 +197,7 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _migration_2,
     _migration_3,
     _migration_4,
+    _migration_5,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -30,6 +30,7 @@ from connectors.portfolio import Portfolio, is_portfolio, load_portfolio
 from connectors.secrets import load_secrets, remember_configured_secrets, scrub
 from connectors.store import ENV_VAR as DB_ENV_VAR
 from connectors.store import (
+    NO_TEAM,
     Location,
     Store,
     as_location,
@@ -304,7 +305,7 @@ def _load(setup: Setup, version: int, config_mtime: float, today: dt.date) -> Lo
                 stored = set(store.source_names())
                 chosen = [s for s in setup.sources if s in stored]
                 data = store.read_flow_data(chosen) if chosen else FlowData()
-            changes = store.wip_limit_changes()
+            changes = store.wip_limit_changes(setup.team or NO_TEAM)
             sources = store.sources_status()
             if "last_error" in sources:
                 # Stored before a credential was known to this process, perhaps: shown scrubbed.
@@ -333,12 +334,11 @@ class _NotYetRecorded(Exception):
 def _reconcile(setup: Setup, config_mtime: float, have_store: bool) -> None:
     """Record hand edits of the workflow file's limits, once per version of the file (the
     arguments are the cache key: a new modification time reads the file again)."""
-    # The store's limit history is keyed by stage, not by team: in a portfolio, one team's
-    # limits would read as hand edits of another's. Not recorded there until it has teams.
-    if setup.demo or setup.config_path is None or not have_store or setup.team is not None:
+    if setup.demo or setup.config_path is None or not have_store:
         return
     store = _store(location_key(setup.db_path))
-    if reconcile_if_possible(load_config(setup.config_path), store) is None:
+    # A team of a portfolio has its own history in the shared store.
+    if reconcile_if_possible(load_config(setup.config_path), store, setup.team or NO_TEAM) is None:
         # Not recorded (the store is busy): raising keeps this call out of the cache, so the
         # next rerun tries again.
         raise _NotYetRecorded
@@ -459,12 +459,8 @@ def set_wip_limit(setup: Setup, stage: str, limit: object, who: str, why: str) -
             "the demo data is read-only: start the dashboard with your own flowdeck.toml to "
             "set WIP limits"
         )
-    if setup.team is not None:
-        raise FlowdeckError(
-            f"WIP limits of a team in a portfolio are not recorded yet: edit {setup.config_path} "
-            "(the dashboard shows the new limits on its next rerun)"
-        )
-    change = set_limit(setup.config_path, stage, limit, who, why, db=setup.db_path)
+    change = set_limit(setup.config_path, stage, limit, who, why, db=setup.db_path,
+                       team=setup.team or NO_TEAM)  # fmt: skip
     clear_caches()
     return change
 

@@ -89,6 +89,10 @@ class Inputs:
     config: Config
     data: FlowData
     as_of: pd.Timestamp
+    team: str | None = None
+    """`--team`: the team of the portfolio whose workflow and sources these are."""
+    store_dir: Path | None = None
+    """With `--team`: the portfolio's folder, where its shared store is by default."""
 
 
 def parse_day(value: str | None, option: str) -> pd.Timestamp | None:
@@ -120,6 +124,23 @@ def resolve_config(config_path: str | None, demo: bool) -> Config:
     )
 
 
+def resolve_team(config_path: str | None, team: str) -> tuple[Config, Path]:
+    """`--config PORTFOLIO --team NAME`: the team's workflow (its own file, with its sources)
+    and the portfolio's folder (where the shared store is by default). One-line errors when the
+    file is not a portfolio or has no such team."""
+    from connectors.config import find_config_path
+    from connectors.portfolio import is_portfolio, load_portfolio
+
+    path = find_config_path(config_path)
+    if not is_portfolio(path):
+        raise ConfigError(
+            f"--team {team}: {path or 'no ./flowdeck.toml'} is not a portfolio file "
+            "(one with [[teams]], see docs/teams.md); drop --team for a single team"
+        )
+    portfolio = load_portfolio(path)
+    return portfolio.team(team).config, portfolio.directory
+
+
 def resolve_as_of(config: Config, as_of: str | None, demo: bool) -> pd.Timestamp:
     """The end of the --as-of local day; the demo's own last moment; else now (UTC)."""
     import pandas as pd
@@ -146,9 +167,11 @@ def load_data(
     db: str | None,
     sources: list[str] | None = None,
     store_dir: Path | None = None,
+    team: str | None = None,
 ) -> FlowData:
     """Demo data, CSV files given on the command line, or else the store (only `sources` of
-    it when given; the store beside `store_dir` rather than beside the workflow file)."""
+    it when given; the store beside `store_dir` rather than beside the workflow file; hand
+    edits of the limits recorded in `team`'s history)."""
     if demo and (events or stage_dates or deployments or db):
         raise InputError(
             "--demo uses the built-in data: drop --events/--stage-dates/"
@@ -169,11 +192,9 @@ def load_data(
             deployments=Path(deployments) if deployments else None,
             mapping=parse_mapping(mapping) if mapping else None,
         )
-    from connectors.store import default_db_path, open_store, resolve_db_path, store_exists
+    from connectors.store import NO_TEAM, open_store, store_exists
 
-    path = resolve_db_path(config if config.path else None, db)
-    if store_dir is not None and db is None and path == default_db_path(config.directory):
-        path = default_db_path(store_dir)
+    path = store_location(config, db, store_dir)
     if not store_exists(path):
         raise InputError(
             f"no data: no --events/--stage-dates/--deployments given and no store at {path} "
@@ -182,12 +203,21 @@ def load_data(
     from connectors.limits import reconcile_if_possible
 
     with open_store(path, create=False) as store:
-        # Reading the workflow file with its store: a hand edit of a limit is recorded now.
-        # Not for one team of a portfolio: the store's limit history is not kept per team yet,
-        # so another team's limits would read as hand edits.
-        if sources is None:
-            reconcile_if_possible(config, store)
+        # Reading the workflow file with its store: a hand edit of a limit is recorded now,
+        # in the team's own history (another team's limits are not compared with it).
+        reconcile_if_possible(config, store, team or NO_TEAM)
         return store.read_flow_data(sources)
+
+
+def store_location(config: Config, db: str | None, store_dir: Path | None = None):
+    """The store: --db, else $FLOWDECK_DB, else `.flowdeck/flowdeck.db` beside the workflow
+    file, or beside `store_dir` (a portfolio's folder, for one of its teams)."""
+    from connectors.store import default_db_path, resolve_db_path
+
+    path = resolve_db_path(config if config.path else None, db)
+    if store_dir is not None and db is None and path == default_db_path(config.directory):
+        path = default_db_path(store_dir)
+    return path
 
 
 def load_inputs(
@@ -208,43 +238,33 @@ def load_inputs(
     sources: list[str] | None = None
     store_dir: Path | None = None
     if team is not None:
-        from connectors.config import find_config_path
-        from connectors.portfolio import is_portfolio, load_portfolio
-
         if demo:
             raise InputError("--team reads a portfolio's store: drop --demo")
-        path = find_config_path(config_path)
-        if not is_portfolio(path):
-            raise ConfigError(
-                f"--team {team}: {path or 'no ./flowdeck.toml'} is not a portfolio file "
-                "(one with [[teams]], see docs/teams.md); drop --team for a single team"
-            )
-        portfolio = load_portfolio(path)
-        member = portfolio.team(team)
-        config = member.config
+        config, store_dir = resolve_team(config_path, team)
         if not (events or stage_dates or deployments):
-            sources, store_dir = list(member.source_names), portfolio.directory
+            sources = [s.name for s in config.sources]
     else:
         config = resolve_config(config_path, demo)
     moment = resolve_as_of(config, as_of, demo)
     data = load_data(config, demo, events, stage_dates, deployments, mapping, db, sources,
-                     store_dir)  # fmt: skip
+                     store_dir, team)  # fmt: skip
     if data.events.empty:
         raise InputError("no events to report on: the input holds no status events")
-    return Inputs(config=config, data=data, as_of=moment)
+    return Inputs(config=config, data=data, as_of=moment, team=team, store_dir=store_dir)
 
 
-def limit_history(config, demo: bool, db: str | None):
+def limit_history(loaded: Inputs, demo: bool, db: str | None):
     """The WIP-limit history with its `why`: the demo's, else the store's when there is one
-    (beside the workflow file, or --db), else None (the pack then lists the file's limits)."""
+    (beside the workflow file, or --db; a team's own history in its portfolio's store), else
+    None (the pack then lists the file's limits)."""
     if demo:
         from connectors.demo import demo_wip_limit_changes
 
         return demo_wip_limit_changes()
-    from connectors.store import open_store, resolve_db_path, store_exists
+    from connectors.store import NO_TEAM, open_store, store_exists
 
-    path = resolve_db_path(config if config.path else None, db)
+    path = store_location(loaded.config, db, loaded.store_dir)
     if not store_exists(path):
         return None
     with open_store(path, create=False) as store:
-        return store.wip_limit_changes()
+        return store.wip_limit_changes(loaded.team or NO_TEAM)

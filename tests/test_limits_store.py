@@ -132,3 +132,82 @@ def test_the_history_and_hand_edits_on_every_store_engine(db):
     assert pd.isna(history["old_limit"].iloc[1]) and history["new_limit"].iloc[1] == 8
     assert history["who"].iloc[1] == HAND_EDIT_WHO
     assert history["changed_at"].tolist() == [ts("2024-03-01 09:00"), ts("2024-03-02 09:00")]
+
+
+# ---- per team: many teams share one store (docs/teams.md) ---------------------------------
+
+
+def test_each_team_has_its_own_history_on_every_store_engine(db):
+    """Two teams with a stage of the same name: one team's change, hand edit or first reading
+    never shows in, nor is compared with, the other's."""
+    with open_store(db) as store:
+        assert store.reconcile_wip_limits({"Dev": 3, TOTAL: None}, team="alpha").empty
+        assert store.reconcile_wip_limits({"Dev": 5, TOTAL: None}, team="beta").empty
+        store.record_wip_limit_change(
+            "Dev", 3, 2, ts("2024-03-01 09:00"), "Ana", "swarm on fewer items", team="alpha"
+        )
+        # beta's file still says 5: not a hand edit of beta, nor of alpha.
+        assert store.reconcile_wip_limits({"Dev": 5, TOTAL: None}, team="beta").empty
+        assert store.reconcile_wip_limits({"Dev": 2, TOTAL: None}, team="alpha").empty
+        edited = store.reconcile_wip_limits({"Dev": 6, TOTAL: None}, ts("2024-03-02 09:00"),
+                                            team="beta")  # fmt: skip
+        assert edited[["stage", "old_limit", "new_limit"]].values.tolist() == [["Dev", 5, 6]]
+        alpha, beta = store.wip_limit_changes("alpha"), store.wip_limit_changes("beta")
+        assert store.wip_limit_changes().empty  # no team: a workflow file used on its own
+        assert store.wip_limits_seen("alpha") == {"Dev": 2, TOTAL: None}
+        assert store.wip_limits_seen("beta") == {"Dev": 6, TOTAL: None}
+        assert store.wip_limits_seen() == {}
+    assert alpha[["stage", "old_limit", "new_limit", "who"]].values.tolist() == [
+        ["Dev", 3, 2, "Ana"]
+    ]
+    assert beta[["stage", "old_limit", "new_limit", "who"]].values.tolist() == [
+        ["Dev", 5, 6, HAND_EDIT_WHO]
+    ]
+
+
+def _previous_version(db: str):
+    """A store at the schema version before per-team limits, with a limit history and the
+    limits last read from the file, as that version wrote them."""
+    from connectors.store_engine import PostgresConnection, is_database_url
+
+    version = SCHEMA_VERSION - 1
+    if is_database_url(db):
+        import psycopg
+
+        raw = psycopg.connect(db, autocommit=True)
+        conn = PostgresConnection(raw)
+        conn.execute("CREATE TABLE flowdeck_schema (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO flowdeck_schema VALUES (?)", (version,))
+    else:
+        raw = conn = sqlite3.connect(db, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA user_version = {version}")
+    for migration in MIGRATIONS[:version]:
+        migration(conn)
+    conn.execute(
+        "INSERT INTO wip_limit_changes (changed_at, stage, old_limit, new_limit, who, why) "
+        "VALUES (?, 'Dev', 4, 3, 'ana', 'swarm'), (?, 'total', NULL, 9, 'bo', 'cap')",
+        (ts("2024-03-01 10:00").value, ts("2024-03-02 10:00").value),
+    )
+    conn.execute("INSERT INTO wip_limits_seen (stage, wip_limit) VALUES ('Dev', 3), ('total', 9)")
+    raw.close()
+
+
+def test_a_history_from_before_teams_is_kept_as_the_single_teams(db):
+    """Decision (docs/limits.md): rows written before teams existed belong to the workflow
+    file used on its own (team ''); a single-team deployment sees its history unchanged."""
+    _previous_version(db)
+    with open_store(db) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        history = store.wip_limit_changes()
+        assert store.wip_limits_seen() == {"Dev": 3, TOTAL: 9}
+        assert store.wip_limit_changes("alpha").empty and store.wip_limits_seen("alpha") == {}
+        # The kept "seen" limits still catch a hand edit, and new rows follow the old ones.
+        recorded = store.reconcile_wip_limits({"Dev": 2, TOTAL: 9}, ts("2024-03-03 10:00"))
+        assert recorded[["stage", "old_limit", "new_limit"]].values.tolist() == [["Dev", 3, 2]]
+        store.record_wip_limit_change("Dev", 2, 4, ts("2024-03-04 10:00"), "cy", "more hands")
+        after = store.wip_limit_changes()
+    assert history[["stage", "new_limit", "who", "why"]].values.tolist() == [
+        ["Dev", 3, "ana", "swarm"], [TOTAL, 9, "bo", "cap"]
+    ]  # fmt: skip
+    assert after["who"].tolist() == ["ana", "bo", HAND_EDIT_WHO, "cy"]

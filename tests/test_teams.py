@@ -12,6 +12,10 @@ from connectors.portfolio import load_portfolio, sync_plan
 from connectors.sync import sync_portfolio
 from flowdeck.cli import cli, main
 from metrics.errors import ConfigError
+from tests import test_dashboard_limits
+
+# Where the dashboard listens (editing needs loopback without a password).
+listen = test_dashboard_limits.listen
 
 WORKFLOW = """
 [workflow]
@@ -188,8 +192,8 @@ def test_the_portfolio_page_has_a_row_per_team_with_a_link_to_its_board(portfoli
 
 
 def test_a_teams_limits_never_read_as_hand_edits_of_another_teams(portfolio, db, tmp_path):
-    """alpha limits Dev to 3, beta to 5; the shared store's limit history is not per team, so
-    reading one team after the other must not record a 'hand edit' 3 -> 5."""
+    """alpha limits Dev to 3, beta to 5, in one shared store: reading one team after the other
+    records nothing; a hand edit of beta's file is recorded once, in beta's history only."""
     from connectors.store import open_store
 
     base = ["--config", str(portfolio), "--db", db, "--as-of", "2024-03-31"]
@@ -197,4 +201,75 @@ def test_a_teams_limits_never_read_as_hand_edits_of_another_teams(portfolio, db,
     for team in ("alpha", "beta", "alpha"):
         assert main(["export", *base, "--team", team, "--out", str(tmp_path / team)]) == 0
     with open_store(db) as store:
-        assert store.wip_limit_changes().empty
+        assert store.wip_limit_changes("alpha").empty and store.wip_limit_changes("beta").empty
+    beta = portfolio.parent / "teams" / "beta.toml"
+    beta.write_text(beta.read_text().replace("wip_limit = 5", "wip_limit = 4"))
+    for team in ("beta", "alpha", "beta"):
+        assert main(["export", *base, "--team", team, "--out", str(tmp_path / team)]) == 0
+    with open_store(db) as store:
+        assert store.wip_limit_changes("alpha").empty and store.wip_limit_changes().empty
+        edits = store.wip_limit_changes("beta")
+    assert edits[["stage", "old_limit", "new_limit", "who"]].values.tolist() == [
+        ["Dev", 5, 4, "flowdeck.toml"]
+    ]
+
+
+def test_limits_of_one_team_are_set_and_listed_apart(portfolio, db, capsys):
+    """`flowdeck limits --team NAME [set ...]`: that team's file and history only, in the
+    portfolio's store; a kaizen pack of the team carries its own history."""
+    base = ["limits", "--config", str(portfolio), "--db", db]
+    alpha = portfolio.parent / "teams" / "alpha.toml"
+    beta_before = (portfolio.parent / "teams" / "beta.toml").read_text()
+    assert main([*base, "--team", "alpha", "set", "dev", "2", "--why", "pairs finish sooner",
+                 "--who", "Ana"]) == 0  # fmt: skip
+    assert "Dev's WIP limit: 3 -> 2 (written to alpha.toml)" in capsys.readouterr().out
+    assert "wip_limit = 2" in alpha.read_text()
+    assert (portfolio.parent / "teams" / "beta.toml").read_text() == beta_before
+    assert main([*base, "--team", "alpha"]) == 0
+    out = capsys.readouterr().out
+    assert "team alpha" in out and "Dev: 3 -> 2  by Ana: pairs finish sooner" in out
+    assert main([*base, "--team", "beta"]) == 0
+    out = capsys.readouterr().out
+    assert "No change recorded yet" in out and "pairs finish sooner" not in out
+    # Without --team the portfolio is refused in one line; --team needs a portfolio.
+    assert main(base) == 1
+    assert "portfolio of teams (alpha, beta): pass --team NAME" in capsys.readouterr().err
+    assert main(["limits", "--config", str(alpha), "--db", db, "--team", "alpha"]) == 1
+    assert "is not a portfolio file" in capsys.readouterr().err
+    assert main([*base, "--team", "gamma", "set", "Dev", "2", "--why", "x"]) == 1
+    assert "no team named 'gamma'" in capsys.readouterr().err
+
+
+def test_the_dashboard_sets_a_limit_for_the_chosen_team(portfolio, db, monkeypatch, listen):
+    from streamlit.testing.v1 import AppTest
+
+    from connectors.store import open_store
+    from tests.test_dashboard_app import APP, TIMEOUT
+    from tests.test_dashboard_limits import fill_form
+
+    sync_portfolio(load_portfolio(portfolio), db)
+    monkeypatch.chdir(portfolio.parent)
+    monkeypatch.setenv("FLOWDECK_CONFIG", str(portfolio))
+    monkeypatch.setenv("FLOWDECK_DB", db)
+    monkeypatch.delenv("FLOWDECK_SYNC_EVERY", raising=False)
+    monkeypatch.delenv("FLOWDECK_EDITOR_PASSWORD", raising=False)
+    listen("127.0.0.1")  # editing without a password: loopback only
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["team"] = "beta"
+    at.switch_page("app_pages/limits.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    fill_form(at, "Dev", "4", "Bo", "smaller batches through review")
+    assert not at.error, [e.value for e in at.error]
+    assert "wip_limit = 4" in (portfolio.parent / "teams" / "beta.toml").read_text()
+    assert "wip_limit = 3" in (portfolio.parent / "teams" / "alpha.toml").read_text()
+    with open_store(db) as store:
+        beta, alpha = store.wip_limit_changes("beta"), store.wip_limit_changes("alpha")
+    assert beta[["stage", "old_limit", "new_limit", "who"]].values.tolist() == [["Dev", 5, 4, "Bo"]]
+    assert alpha.empty
+    # The page shows beta's history; alpha's page shows none; the Portfolio page the new limit.
+    assert at.dataframe[-1].value["why"].tolist() == ["smaller batches through review"]
+    at.selectbox(key="team").set_value("alpha").run()
+    assert not at.exception and "smaller batches" not in str(at.dataframe[-1].value)
+    at.switch_page("app_pages/portfolio.py").run()
+    assert list(at.dataframe[0].value["wip_limit"]) == [3, 4]

@@ -35,7 +35,7 @@ def register(main: click.Group, init: click.Group) -> None:
 
         loaded = load_inputs(**inputs)
         name = loaded.config.path.parent.name if loaded.config.path else "the demo team"
-        history = limit_history(loaded.config, inputs["demo"], inputs["db"])
+        history = limit_history(loaded, inputs["demo"], inputs["db"])
         summary = build_digest(loaded.data, loaded.config.workflow, loaded.as_of, history, name)
         if not post:
             click.echo(render(summary, form), nl=False)

@@ -43,7 +43,7 @@ def register(main: click.Group, init: click.Group) -> None:
         if not target.parent.is_dir():
             raise InputError(f"--out {out}: the folder {target.parent} does not exist")
         loaded = load_inputs(**inputs)
-        changes = limit_history(loaded.config, inputs.get("demo", False), inputs.get("db"))
+        changes = limit_history(loaded, inputs.get("demo", False), inputs.get("db"))
         pack = build_pack(loaded.config, loaded.data, loaded.as_of, day, days, changes)
         content = pack.zip_bytes()
         try:

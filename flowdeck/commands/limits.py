@@ -10,7 +10,7 @@ import getpass
 
 import click
 
-from metrics.errors import ConfigError
+from metrics.errors import ConfigError, InputError
 
 
 def _config_path(path: str | None):
@@ -22,6 +22,19 @@ def _config_path(path: str | None):
             f"no workflow file: {DEFAULT_CONFIG} is not in this folder; pass --config PATH"
         )
     return found
+
+
+def _workflow_and_store(config_path: str | None, db: str | None, team: str | None):
+    """The workflow file's config and its store; with `--team`, the team's own workflow file
+    of the portfolio `config_path` and the portfolio's shared store."""
+    from connectors.config import load_config
+    from flowdeck.inputs import resolve_team, store_location
+
+    if team is None:
+        config = load_config(_config_path(config_path))
+        return config, store_location(config, db)
+    config, store_dir = resolve_team(config_path, team)
+    return config, store_location(config, db, store_dir)
 
 
 def _default_who() -> str:
@@ -40,17 +53,21 @@ def register(main: click.Group, init: click.Group) -> None:
     @click.option("--config", "config_path", type=click.Path(dir_okay=False),
                   help="Workflow file (default: ./flowdeck.toml).")  # fmt: skip
     @click.option("--db", help="Store holding the history (default: beside the config).")
+    @click.option(
+        "--team", metavar="NAME", help="With a portfolio file as --config: that team's limits."
+    )
     @click.option("--demo", is_flag=True, help="Show the built-in demo team's limits.")
     @click.pass_context
-    def limits(ctx, config_path, db, demo):
+    def limits(ctx, config_path, db, team, demo):
         """Today's WIP limits (from the workflow file) and the history of every change."""
         ctx.ensure_object(dict)
-        ctx.obj.update(config_path=config_path, db=db)
+        ctx.obj.update(config_path=config_path, db=db, team=team)
+        if demo and team is not None:
+            raise InputError("--team reads a portfolio's store: drop --demo")
         if ctx.invoked_subcommand is not None:
             return
-        from connectors.config import load_config
         from connectors.limits import reconcile, shown
-        from connectors.store import open_store, resolve_db_path, store_exists
+        from connectors.store import NO_TEAM, open_store, store_exists
         from metrics.limits import TOTAL, configured_limits
 
         history = None
@@ -59,13 +76,12 @@ def register(main: click.Group, init: click.Group) -> None:
 
             config, history, where = demo_config(), demo_wip_limit_changes(), "the demo"
         else:
-            config = load_config(_config_path(config_path))
-            where = str(config.path)
-            path = resolve_db_path(config, db)
+            config, path = _workflow_and_store(config_path, db, team)
+            where = str(config.path) if team is None else f"team {team} ({config.path})"
             if store_exists(path):
                 with open_store(path, create=False) as store:
-                    reconcile(config, store)
-                    history = store.wip_limit_changes()
+                    reconcile(config, store, team or NO_TEAM)
+                    history = store.wip_limit_changes(team or NO_TEAM)
         click.echo(f"WIP limits in {where}:")
         for key, limit in configured_limits(config.workflow).items():
             label = "total (all work in progress)" if key == TOTAL else key
@@ -98,17 +114,22 @@ def register(main: click.Group, init: click.Group) -> None:
         Rewrites that one key in the workflow file, keeping its comments and layout, and records
         the change with who and why in the store's history."""
         from connectors.limits import set_limit
-        from metrics.errors import InputError
+        from connectors.store import NO_TEAM
 
         if why is None or not why.strip():
             raise InputError(
                 "--why is required: say what you expect the change to do (the experiment's "
                 "hypothesis); nothing changed"
             )
-        config_path = _config_path(ctx.obj.get("config_path"))
+        team = ctx.obj.get("team")
+        if team is None:
+            config_path, db = _config_path(ctx.obj.get("config_path")), ctx.obj.get("db")
+        else:
+            config, db = _workflow_and_store(ctx.obj.get("config_path"), ctx.obj.get("db"), team)
+            config_path = config.path
         change = set_limit(
             config_path, stage, limit, who if who is not None else _default_who(), why,
-            db=ctx.obj.get("db"),
+            db=db, team=team or NO_TEAM,
         )  # fmt: skip
         click.echo(change.describe())
 
