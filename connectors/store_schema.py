@@ -163,7 +163,7 @@ def _migration_4(conn: Connection) -> None:
     )
 
 
-def _migration_5(conn: sqlite3.Connection) -> None:
+def _migration_5(conn: Connection) -> None:
     # Many teams share one store (docs/teams.md): the WIP-limit history and the limits last
     # read from the file are kept per team, so two teams with a stage of the same name do not
     # share one history. `team` is the team's name in its portfolio file, '' for a workflow
