@@ -130,18 +130,21 @@ def portfolio_file(path: Path) -> Portfolio:
     """`load_portfolio`, read again only when the portfolio file or a team's workflow file
     changed: every rerun of every page of a portfolio dashboard needs its teams, and fifty
     teams are fifty-one files to parse."""
-    files = _team_files(path, _mtime(path))
-    return _portfolio_file(path, tuple(_mtime(f) for f in (path, *files)))
+    folio, stamps = _portfolio_file(path, _mtime(path))
+    if _team_stamps(folio) != stamps:  # a team's file changed since it was read
+        _portfolio_file.clear()
+        folio, stamps = _portfolio_file(path, _mtime(path))
+    return folio
+
+
+def _team_stamps(folio: Portfolio) -> tuple[float, ...]:
+    return tuple(_mtime(t.config.path) for t in folio.teams)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _team_files(path: Path, mtime: float) -> tuple[Path, ...]:
-    return tuple(t.config.path for t in load_portfolio(path).teams)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _portfolio_file(path: Path, mtimes: tuple[float, ...]) -> Portfolio:
-    return load_portfolio(path)
+def _portfolio_file(path: Path, mtime: float) -> tuple[Portfolio, tuple[float, ...]]:
+    folio = load_portfolio(path)
+    return folio, _team_stamps(folio)
 
 
 def portfolio_configured(environ: os._Environ | dict | None = None) -> bool:

@@ -55,9 +55,10 @@ def _latest_run_starts(rows: np.ndarray, member: np.ndarray, entered: np.ndarray
     return out
 
 
-def _done_rows(item: np.ndarray, position: np.ndarray, current: np.ndarray, done: int):
+def current_run_rows(item: np.ndarray, position: np.ndarray, current: np.ndarray, done: int):
     """(last interval row, start row of its run at a position >= done) of each item whose
-    current position is >= done; `item` is any per-interval key that changes between items."""
+    current position is >= done; `item` is any per-interval key that changes between items.
+    (With `done` = the workflow's `start`: where the items in progress or delivered started.)"""
     member = position >= done
     new_item = np.r_[True, item[1:] != item[:-1]] if len(item) else np.zeros(0, dtype=bool)
     run_begins = member & (new_item | ~np.r_[False, member[:-1]])
@@ -71,7 +72,7 @@ def done_times(intervals: pd.DataFrame, workflow: Workflow) -> pd.Series:
     there. Index `item_id`; values UTC timestamps. Empty intervals -> an empty Series."""
     # Plain array arithmetic, not `runs` (a groupby): the backtest calls this 27 times.
     item = intervals["item_id"].to_numpy()
-    last, begin = _done_rows(
+    last, begin = current_run_rows(
         item,
         intervals["position"].to_numpy(),
         intervals["current"].to_numpy(dtype=bool),
@@ -142,7 +143,7 @@ def item_facts(
 
     facts["started_at"] = _utc(_latest_run_starts(rows, pos >= workflow.start, entered, n), ids)
     done = np.full(n, NAT, dtype="int64")
-    last, begin = _done_rows(rows, pos, current, workflow.done)
+    last, begin = current_run_rows(rows, pos, current, workflow.done)
     done[rows[last]] = entered[begin]
     facts["done_at"] = _utc(done, ids)
 

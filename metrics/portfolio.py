@@ -13,12 +13,10 @@ import numpy as np
 import pandas as pd
 
 from metrics.cycle_time import SLE_PERCENTILE
-from metrics.daily import daily_throughput
-from metrics.days import local_day, local_days
 from metrics.delivery import is_production
 from metrics.frames import FlowData
-from metrics.intervals import item_time_order, runs, stage_intervals
-from metrics.items import done_times
+from metrics.intervals import epoch_ns, item_time_order, stage_intervals
+from metrics.items import current_run_rows
 from metrics.workflow import Workflow
 
 #: The summary's rounding (`metrics.report`): the page shows the export's numbers.
@@ -67,30 +65,31 @@ def team_numbers(
     tz = workflow.timezone
     events = data.events[data.events["changed_at"].le(as_of)]
     intervals = stage_intervals(events, workflow, as_of)
+    # On arrays, as `metrics.items.item_facts` computes the same facts: an item in progress
+    # or delivered is in its latest run at or after `start` (its `started_at`), a delivered
+    # one in its latest run at or after `done` (its `done_at`).
+    item = intervals["item_id"].to_numpy()
     position = intervals["position"].to_numpy()
-    # `started_at` is the start of an item's latest run at or after `start` (see
-    # `metrics.items.item_facts`); the items counted here (in progress, or delivered) are in
-    # such a run now, so it is their current run.
-    started = runs(intervals, position >= workflow.start)
-    started = started[started["current"].to_numpy()].set_index("item_id")["start"]
-    done_at = done_times(intervals, workflow)
-    current = intervals[intervals["current"].to_numpy()].set_index("item_id")["position"]
-    progressing = current.index[((current >= workflow.start) & (current < workflow.done))]
+    current = intervals["current"].to_numpy(dtype=bool)
+    entered = epoch_ns(intervals["entered"]) if len(item) else np.zeros(0, dtype="int64")
+    rows, start_rows = current_run_rows(item, position, current, workflow.start)
+    done_rows, done_begin = current_run_rows(item, position, current, workflow.done)
+    start_day = _day_numbers(entered[start_rows], tz)
+    in_progress = position[rows] < workflow.done
+    delivered = ~in_progress  # current rows at or after `start` and not before `done`
+    done_day = _day_numbers(entered[done_begin], tz)
 
-    start_day = local_days(started, tz)
-    ages = ((local_day(as_of, tz) - start_day.reindex(progressing)).dt.days + 1).to_numpy(
-        dtype="float64"
+    ages = (_day_numbers(np.array([as_of.value]), tz)[0] - start_day[in_progress] + 1).astype(
+        "float64"
     )
-    done_day = local_days(done_at, tz)
-    cycle = ((done_day - start_day.reindex(done_at.index)).dt.days + 1).to_numpy(dtype="float64")
-    days = done_day.to_numpy()
-    span = np.timedelta64((last - first).days + 1, "D")
-    low, high = np.datetime64(first, "ns"), np.datetime64(last, "ns")
-    p85 = _p85(cycle[(days >= low) & (days <= high)])
-    before = _p85(cycle[(days >= low - span) & (days < low)])
-
-    daily = daily_throughput(done_at, tz, first, last)
-    weekly = daily.groupby(np.arange(len(daily)) // 7).sum()
+    cycle = (done_day - start_day[delivered] + 1).astype("float64")
+    low, high = _day_number(first), _day_number(last)
+    span = high - low + 1
+    p85 = _p85(cycle[(done_day >= low) & (done_day <= high)])
+    before = _p85(cycle[(done_day >= low - span) & (done_day < low)])
+    in_days = done_day[(done_day >= low) & (done_day <= high)] - low
+    daily = np.bincount(in_days, minlength=span)
+    weekly = np.bincount(np.arange(span) // 7, weights=daily).astype("int64")
 
     # Blocked now (`metrics.blocked.blocked_spells` has an open spell): the item's latest
     # blocked or unblocked event is a `blocked` one.
@@ -101,29 +100,40 @@ def team_numbers(
     blocked = flagged[latest & (flags["event"].to_numpy()[order] == "blocked")]
 
     deployments = data.deployments[data.deployments["deployed_at"].le(as_of)]
-    deploy_day = local_days(deployments["deployed_at"], tz)
+    deploy_day = _day_numbers(epoch_ns(deployments["deployed_at"]), tz)
     ok = (
-        is_production(deployments)
-        & deployments["status"].eq("success")
-        & (deploy_day >= first)
-        & (deploy_day <= last)
+        is_production(deployments).to_numpy(dtype=bool)
+        & deployments["status"].eq("success").to_numpy(dtype=bool)
+        & (deploy_day >= low)
+        & (deploy_day <= high)
     )
-    weeks = span.astype(int) / 7
     return pd.Series(
         {
-            "wip": len(progressing),
-            "throughput_per_week": _round(daily.mean() * 7) if len(daily)
-            else np.nan,
-            "throughput_trend": [int(v) for v in weekly.to_numpy()],
+            "wip": int(in_progress.sum()),
+            "throughput_per_week": _round(daily.mean() * 7),
+            "throughput_trend": weekly.tolist(),
             "cycle_time_p85": _round(p85),
             "cycle_time_p85_before": _round(before),
             "over_sle": int((ages > p85).sum()) if p85 == p85 else 0,
-            "blocked": int(progressing.isin(blocked).sum()),
-            "deploys_per_week": _round(int(ok.sum()) / weeks),
+            "blocked": int(pd.Index(item[rows][in_progress]).isin(blocked).sum()),
+            "deploys_per_week": _round(int(ok.sum()) / (span / 7)),
         },
         index=TEAM_NUMBERS,
         dtype=object,
     )  # fmt: skip
+
+
+_DAY_NS = 86_400 * 10**9
+
+
+def _day_numbers(ns: np.ndarray, timezone: str) -> np.ndarray:
+    """UTC nanoseconds -> their local day (`metrics.days.local_days`) as days since 1970-01-01."""
+    local = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC").tz_convert(timezone)
+    return local.tz_localize(None).asi8 // _DAY_NS
+
+
+def _day_number(day: pd.Timestamp) -> int:
+    return int(pd.Timestamp(day).value // _DAY_NS)
 
 
 def _p85(cycle_times: np.ndarray) -> float:
