@@ -281,9 +281,11 @@ def _years_outside(text: pd.Series) -> pd.Series:
     """
     plain = text.str.match(r"\d{4}(?:\D|$)").to_numpy(dtype=bool, na_value=False)
     lead = text.str.slice(0, 4)
-    inside = plain & (lead >= f"{MIN_YEAR:04d}").to_numpy(dtype=bool) & (
-        lead <= f"{MAX_YEAR:04d}"
-    ).to_numpy(dtype=bool)
+    inside = (
+        plain
+        & (lead >= f"{MIN_YEAR:04d}").to_numpy(dtype=bool)
+        & (lead <= f"{MAX_YEAR:04d}").to_numpy(dtype=bool)
+    )
     year = pd.Series(np.nan, index=text.index, dtype="float64")
     if not inside.all():
         rest = text[~inside].str.extract(r"^([+-]?\d{4,})", expand=False)
