@@ -1117,6 +1117,7 @@ class SourceWriter:
                 # Rows seen by an earlier checkpoint of this write carry that checkpoint's
                 # version: the sweep spares everything this whole write has seen.
                 removed = _sweep(conn, name, self._first_gen or gen, replace)
+                store.engine.refresh_event_packs(conn)
                 if not keep_quality:
                     conn.execute("DELETE FROM quality WHERE source = ?", (name,))
                     conn.executemany(
@@ -1145,6 +1146,7 @@ class SourceWriter:
         store, name = self._store, self.name
         with store._write() as conn:
             gen, merged = self._merge(conn)
+            store.engine.refresh_event_packs(conn)
             if self._first_gen is None:
                 self._first_gen = gen
             if move_cursor and self.cursor is not None:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from connectors.store_schema import EVENT_PACK_SHIFT
 from metrics.errors import FlowdeckError
 
 # numpy and pandas only inside the bulk staging and reading below: opening a store to read its
@@ -267,6 +268,11 @@ class Engine(abc.ABC):
         """The events of the items `item_refs` (of `sources`, or all) as column arrays."""
 
     @abc.abstractmethod
+    def refresh_event_packs(self, conn: Any) -> None:
+        """Bring what the engine keeps beside the events table up to date, inside the write
+        transaction that changed events (before it commits)."""
+
+    @abc.abstractmethod
     def item_columns(
         self, conn: Any, sources: Sequence[str] | None, texts: Sequence[str] = ITEM_TEXT_COLUMNS
     ) -> ItemColumns:
@@ -345,23 +351,58 @@ class SqliteEngine(Engine):
     def event_columns(
         self, conn: sqlite3.Connection, item_refs: np.ndarray, sources: Sequence[str] | None
     ) -> tuple[np.ndarray, ...]:
-        """The events' item, changed_at, kind, status and seq as int64 arrays.
-
-        Each column of a batch of items comes back as ONE text of comma-separated integers
-        (group_concat), parsed by numpy: about twice as fast as a row tuple per event, and no
-        Python object per value. Every aggregate of one query sees the rows in the same order,
-        so the columns stay aligned. Batches of items keep each text far below SQLite's
-        string limit. Item, status and kind travel as one integer (item, then status id, then
-        the 2-bit kind): each aggregated column costs SQLite a text conversion per row, which
-        is most of the read.
-        """
+        """The events' item, changed_at, kind, status and seq as int64 arrays, part by part
+        (`EVENT_PACK_SHIFT`): a part's pack when it has one (bytes into arrays: no value is
+        converted), else a scan of its events (`_scan_events`)."""
         import numpy as np
 
         refs = np.sort(item_refs.astype(np.int64))
+        parts: list[list[np.ndarray]] = [[] for _ in range(_EVENT_COLUMNS)]
+        for part in np.unique(refs >> EVENT_PACK_SHIFT).tolist():
+            row = conn.execute("SELECT data FROM event_packs WHERE part = ?", (part,)).fetchone()
+            got = _unpack_events(part, row[0]) if row else None
+            if got is None:
+                got = self._scan_events(conn, part)
+            for column, values in zip(parts, got, strict=True):
+                column.append(values)
+        columns = [np.concatenate(c) if c else np.empty(0, dtype=np.int64) for c in parts]
+        if sources is not None and len(columns[0]):
+            # Reading some sources: a part may hold other sources' items too. Dropping them
+            # here is faster than a per-row `IN (subquery)` in SQLite.
+            wanted = np.zeros(int(max(refs.max(), columns[0].max())) + 1, dtype=bool)
+            wanted[refs] = True
+            keep = wanted[columns[0]]
+            columns = [c[keep] for c in columns]
+        return tuple(columns)
+
+    def refresh_event_packs(self, conn: sqlite3.Connection) -> None:
+        """Pack the events of every part that has items but no pack (the triggers of
+        migration 6 dropped the packs whose events this write changed)."""
+        packed = {r[0] for r in conn.execute("SELECT part FROM event_packs")}
+        for (part,) in conn.execute(
+            f"SELECT DISTINCT id >> {EVENT_PACK_SHIFT} FROM items"
+        ).fetchall():
+            if part not in packed:
+                data = _pack_events(part, self._scan_events(conn, part))
+                if data is not None:
+                    conn.execute("INSERT INTO event_packs (part, data) VALUES (?, ?)", (part, data))
+
+    @staticmethod
+    def _scan_events(conn: sqlite3.Connection, part: int) -> list[np.ndarray]:
+        """The events of one part read from the table, in key order.
+
+        Each column comes back as ONE text of comma-separated integers (group_concat), parsed
+        by numpy: about twice as fast as a row tuple per event, and no Python object per
+        value. Every aggregate of one query sees the rows in the same order, so the columns
+        stay aligned. Item, status and kind travel as one integer (item, then status id, then
+        the 2-bit kind): each aggregated column costs SQLite a text conversion per row.
+        """
+        import numpy as np
+
+        low, high = part << EVENT_PACK_SHIFT, ((part + 1) << EVENT_PACK_SHIFT) - 1
         status_bits = int(conn.execute("SELECT max(id) FROM statuses").fetchone()[0] or 0)
         status_bits = status_bits.bit_length()
-        packed = len(refs) == 0 or int(refs[-1]).bit_length() + status_bits + 2 < 63
-        if packed:
+        if high.bit_length() + status_bits + 2 < 63:
             query = (
                 f"SELECT group_concat((item << {status_bits + 2}) | (status << 2) | kind), "
                 "group_concat(changed_at), group_concat(seq) FROM events "
@@ -372,28 +413,15 @@ class SqliteEngine(Engine):
                 "SELECT group_concat(item), group_concat(changed_at), group_concat(kind), "
                 "group_concat(status), group_concat(seq) FROM events WHERE item BETWEEN ? AND ?"
             )
-        batch = self._batch_items()
-        parts: list[list[np.ndarray]] = [[] for _ in range(3 if packed else 5)]
-        for start in range(0, len(refs), batch):
-            low, high = int(refs[start]), int(refs[min(start + batch, len(refs)) - 1])
-            row = conn.execute(query, (low, high)).fetchone()
-            if row[0] is None:
-                continue
-            for column, text in zip(parts, row, strict=True):
-                column.append(np.fromstring(text, dtype=np.int64, sep=","))
-        columns = [np.concatenate(c) if c else np.empty(0, dtype=np.int64) for c in parts]
-        if packed:
-            key, changed, seq = columns
-            status_mask = (1 << status_bits) - 1
-            columns = [key >> (status_bits + 2), changed, key & 3, (key >> 2) & status_mask, seq]
-        if sources is not None and len(columns[0]):
-            # Reading some sources: the id ranges above may hold other sources' items too.
-            # Dropping them here is faster than a per-row `IN (subquery)` in SQLite.
-            wanted = np.zeros(int(max(refs.max(), columns[0].max())) + 1, dtype=bool)
-            wanted[refs] = True
-            keep = wanted[columns[0]]
-            columns = [c[keep] for c in columns]
-        return tuple(columns)
+        row = conn.execute(query, (low, high)).fetchone()
+        if row[0] is None:
+            return [np.empty(0, dtype=np.int64) for _ in range(_EVENT_COLUMNS)]
+        columns = [np.fromstring(text, dtype=np.int64, sep=",") for text in row]
+        if len(columns) == _EVENT_COLUMNS:
+            return columns
+        key, changed, seq = columns
+        status_mask = (1 << status_bits) - 1
+        return [key >> (status_bits + 2), changed, key & 3, (key >> 2) & status_mask, seq]
 
     def item_columns(
         self,
@@ -445,6 +473,48 @@ class SqliteEngine(Engine):
 
 
 _EVENT_COLUMNS = 5
+#: A pack's columns, each little-endian and end to end: 23 bytes an event. The item is its
+#: offset in the part, the status its id in `statuses`.
+_PACK_LAYOUT = (("changed_at", "<i8"), ("seq", "<i8"), ("status", "<i4"), ("item", "<u2"),
+                ("kind", "<u1"))  # fmt: skip
+
+
+def _pack_events(part: int, columns: list[np.ndarray]) -> bytes | None:
+    """One part's events (item, changed_at, kind, status, seq) as a pack; None when a value
+    does not fit its column (the part is then always scanned)."""
+    import numpy as np
+
+    item, changed, kind, status, seq = columns
+    values = {
+        "changed_at": changed, "seq": seq, "status": status,
+        "item": item - (part << EVENT_PACK_SHIFT), "kind": kind,
+    }  # fmt: skip
+    out = []
+    for name, dtype in _PACK_LAYOUT:
+        limits = np.iinfo(np.dtype(dtype))
+        column = values[name]
+        if len(column) and (column.min() < limits.min or column.max() > limits.max):
+            return None
+        out.append(column.astype(dtype).tobytes())
+    return b"".join(out)
+
+
+def _unpack_events(part: int, data: bytes) -> list[np.ndarray] | None:
+    """A pack's columns as int64 arrays in the order item, changed_at, kind, status, seq;
+    None for a pack of the wrong size (the part is then scanned)."""
+    import numpy as np
+
+    size = sum(np.dtype(dtype).itemsize for _, dtype in _PACK_LAYOUT)
+    if not isinstance(data, bytes) or len(data) % size:
+        return None
+    n, offset, got = len(data) // size, 0, {}
+    for name, dtype in _PACK_LAYOUT:
+        got[name] = np.frombuffer(data, dtype=dtype, count=n, offset=offset).astype(np.int64)
+        offset += n * np.dtype(dtype).itemsize
+    got["item"] += part << EVENT_PACK_SHIFT
+    return [got["item"], got["changed_at"], got["kind"], got["status"], got["seq"]]
+
+
 #: Items per batch when reading events from PostgreSQL: about 20 MB per batch at 20 events an
 #: item, 40 bytes an event.
 PG_READ_BATCH_ITEMS = 25_000
@@ -546,6 +616,10 @@ class PostgresEngine(Engine):
             for column, value in zip(parts, row, strict=True):
                 column.append(_int8_array(value, self.location))
         return tuple(np.concatenate(c) if c else np.empty(0, dtype=np.int64) for c in parts)
+
+    def refresh_event_packs(self, conn: PostgresConnection) -> None:
+        """Nothing: PostgreSQL's read is already binary (`event_columns`), so it keeps no
+        packs (migration 6 adds none there)."""
 
     def item_columns(
         self,

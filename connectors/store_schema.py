@@ -190,6 +190,38 @@ def _migration_5(conn: Connection) -> None:
     )
 
 
+#: A pack of `event_packs` holds the events of the items whose id >> EVENT_PACK_SHIFT is its
+#: `part` (4096 ids). Written into the triggers of every store: never change it.
+EVENT_PACK_SHIFT = 12
+
+
+def _migration_6(conn: Connection) -> None:
+    # SQLite: each part's events also as one columnar blob (`connectors.store_engine`), so that
+    # a read costs a copy of bytes, not a text conversion per value. The triggers drop a
+    # part's pack whenever one of its events is inserted, deleted (also by a cascade) or
+    # changed; the writer packs the parts that have none before it commits, and a reader
+    # scans the events of any part without a pack. PostgreSQL hands the events over as
+    # binary arrays already: nothing to add there.
+    if not isinstance(conn, sqlite3.Connection):
+        return
+    part = f">> {EVENT_PACK_SHIFT}"
+    changed = " OR ".join(
+        f"OLD.{c} IS NOT NEW.{c}" for c in ("item", "changed_at", "kind", "status", "seq")
+    )
+    # One statement at a time: a trigger's body holds `;`, which `run_script` splits on.
+    for statement in (
+        "CREATE TABLE event_packs (part INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+        "CREATE TRIGGER event_packs_insert AFTER INSERT ON events BEGIN "
+        f"DELETE FROM event_packs WHERE part = NEW.item {part}; END",
+        "CREATE TRIGGER event_packs_delete AFTER DELETE ON events BEGIN "
+        f"DELETE FROM event_packs WHERE part = OLD.item {part}; END",
+        # Not on a change of `synced` alone, which every re-sync makes to every row it sees.
+        f"CREATE TRIGGER event_packs_update AFTER UPDATE ON events WHEN {changed} BEGIN "
+        f"DELETE FROM event_packs WHERE part IN (OLD.item {part}, NEW.item {part}); END",
+    ):
+        conn.execute(statement)
+
+
 #: Ordered migrations: MIGRATIONS[i] takes a store from version i to version i + 1. Never edit
 #: a released migration; append a new one.
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
@@ -198,6 +230,7 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _migration_3,
     _migration_4,
     _migration_5,
+    _migration_6,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -624,3 +624,86 @@ def test_bulk_reads_keep_every_item_text_intact(db, engine, monkeypatch):
     assert list(everything["source"]) == ["o", *["t"] * n, "u"]
     assert everything["lines_changed"].isna().tolist() == [True, *want["lines_changed"].isna(),
                                                           True]  # fmt: skip
+
+
+def _packs_agree_with_events(path) -> int:
+    """Every pack of an SQLite store holds exactly its part's events as the table has them;
+    returns how many packs there are."""
+    from connectors.store_engine import SqliteEngine, _unpack_events
+
+    conn = sqlite3.connect(path)
+    try:
+        packs = conn.execute("SELECT part, data FROM event_packs ORDER BY part").fetchall()
+        for part, data in packs:
+            got = _unpack_events(part, data)
+            want = SqliteEngine._scan_events(conn, part)
+            assert got is not None
+            for a, b in zip(got, want, strict=True):
+                np.testing.assert_array_equal(a, b)
+    finally:
+        conn.close()
+    return len(packs)
+
+
+def test_event_packs_follow_every_write_and_reads_equal_a_scan(tmp_path):
+    # SQLite keeps each part's events (4096 item ids) as a columnar pack beside the table; the
+    # triggers drop a pack when its events change and the writer packs again before commit.
+    # After every kind of write the packs must equal the table, and a read through the packs
+    # must equal a read that scans the table.
+    path = tmp_path / "s.db"
+    rng = np.random.default_rng(3)
+    n = 9000  # three parts
+    items = [f"t:{i:05d}" for i in range(n)]
+    events = pd.DataFrame({
+        "item_id": np.repeat(items, 2),
+        "changed_at": pd.to_datetime(ts("2024-01-01").value
+                                     + rng.integers(0, 10**6, 2 * n) * 10**9, utc=True),
+        "event": rng.choice(["status", "blocked", "unblocked"], 2 * n, p=[0.8, 0.1, 0.1]),
+        "status": rng.choice(["A", "B", 'waiting for, "x"'], 2 * n),
+        "seq": rng.permutation(2 * n),
+    })  # fmt: skip
+
+    def read_both():
+        with open_store(path) as store:
+            packed = store.read_flow_data()
+            one = store.read_flow_data(["t"])
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE saved AS SELECT * FROM event_packs")
+        conn.execute("DELETE FROM event_packs")
+        conn.commit()
+        with open_store(path) as store:
+            scanned = store.read_flow_data()
+        conn.execute("INSERT INTO event_packs SELECT * FROM saved")
+        conn.execute("DROP TABLE saved")
+        conn.commit()
+        conn.close()
+        pd.testing.assert_frame_equal(packed.events, scanned.events, check_exact=True)
+        pd.testing.assert_frame_equal(packed.items, scanned.items, check_exact=True)
+        return packed, one
+
+    with open_store(path) as store:
+        write(store, "t", Chunk(events=events))
+        write(store, "o", chunk([("o:1", "2024-01-01 09:00", "A")]))
+    assert _packs_agree_with_events(path) == 3
+    packed, one = read_both()
+    assert len(packed.events) == 2 * n + 1 and len(one.events) == 2 * n
+    assert set(one.events["item_id"]) == set(items)
+
+    # An incremental write into the middle part: a new event and a changed order (seq).
+    with open_store(path) as store:
+        write(store, "t", chunk([("t:05000", "2025-01-01 10:00", "Done", "status", 10**7)]))
+        first = events.iloc[[0]].assign(seq=-5)
+        write(store, "t", Chunk(events=first))
+    assert _packs_agree_with_events(path) == 3
+    packed, _ = read_both()
+    assert "Done" in set(packed.events["status"])
+    assert -5 in set(packed.events["seq"])
+
+    # A replacing write that drops the last part's items (their events go by cascade).
+    with open_store(path) as store:
+        write(store, "t", Chunk(events=events[events["item_id"] < "t:08000"]),
+              replace=("items", "events"))  # fmt: skip
+    assert _packs_agree_with_events(path) >= 2
+    packed, one = read_both()
+    assert one.events["item_id"].max() < "t:08000"
+    assert len(one.events) == int((events["item_id"] < "t:08000").sum())
