@@ -8,6 +8,8 @@ import pandas as pd
 from metrics.days import ONE_NS, local_days, utc_ns
 from metrics.intervals import epoch_ns, item_time_order
 
+DAY_NS = 86_400 * 10**9
+
 
 def blocked_spells(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Each stretch between a `blocked` event and the next `unblocked` one.
@@ -42,23 +44,33 @@ def blocked_spells(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 def merge_day_ranges(ranges: pd.DataFrame) -> pd.DataFrame:
     """Union of day ranges per item. Input and output columns: `item_id`, `first`, `last`
-    (local days, inclusive). Overlapping or touching-on-the-same-day ranges merge."""
+    (local days, inclusive). Overlapping or touching-on-the-same-day ranges merge. Output rows
+    are ordered by item, then `first`."""
     if ranges.empty:
         return ranges[["item_id", "first", "last"]]
-    r = ranges.sort_values(["item_id", "first"], kind="stable")
-    item = r["item_id"].to_numpy()
-    first = r["first"].to_numpy()
-    last = r["last"].to_numpy()
-    new_item = np.r_[True, item[1:] != item[:-1]]
-    # Running maximum of `last` within each item, to merge ranges nested in an earlier one.
-    reach = pd.Series(last).groupby(np.cumsum(new_item)).cummax().to_numpy()
-    starts_group = new_item | np.r_[True, first[1:] > reach[:-1]]
-    group = np.cumsum(starts_group)
-    out = pd.DataFrame({"item_id": item, "first": first, "last": last, "g": group})
-    merged = out.groupby("g").agg(
-        item_id=("item_id", "first"), first=("first", "min"), last=("last", "max")
+    # On integer item ranks and day numbers, not a sort of the id strings and a group-by.
+    rank = pd.factorize(ranges["item_id"], sort=True)[0]
+    first = ranges["first"].to_numpy(dtype="datetime64[ns]")
+    last = ranges["last"].to_numpy(dtype="datetime64[ns]")
+    order = np.lexsort((first, rank))
+    rank, first, last = rank[order], first[order], last[order]
+    item = ranges["item_id"].to_numpy()[order]
+    first_day = first.view("int64") // DAY_NS
+    last_day = last.view("int64") // DAY_NS
+    new_item = np.r_[True, rank[1:] != rank[:-1]]
+    # Running maximum of `last` within each item, to merge ranges nested in an earlier one:
+    # one running maximum over (rank, day) keys, each item's keys above every earlier item's.
+    low = last_day.min()
+    span = last_day.max() - low + 1
+    reach = np.maximum.accumulate(rank * span + (last_day - low)) - rank * span + low
+    starts = np.flatnonzero(new_item | np.r_[True, first_day[1:] > reach[:-1]])
+    return pd.DataFrame(
+        {
+            "item_id": item[starts],
+            "first": first[starts],
+            "last": np.maximum.reduceat(last, starts),
+        }
     )
-    return merged.reset_index(drop=True)
 
 
 def spell_day_ranges(spells: pd.DataFrame, timezone: str) -> pd.DataFrame:

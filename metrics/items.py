@@ -28,6 +28,13 @@ def in_progress_runs(intervals: pd.DataFrame, workflow: Workflow) -> pd.DataFram
 NAT = np.iinfo("int64").min  # NaT as int64 nanoseconds
 
 
+def rows_of(ids: pd.Index, values: pd.Series) -> np.ndarray:
+    """The row in `ids` of each value (-1 when absent): each distinct value is looked up once
+    (factorizing is much cheaper than hashing every value into the index)."""
+    codes, uniques = pd.factorize(values)
+    return np.append(ids.get_indexer(uniques), -1)[codes]
+
+
 def interval_rows(ids: pd.Index, intervals: pd.DataFrame) -> np.ndarray:
     """The row in `ids` of each interval's item (-1 when absent). Intervals come grouped by
     item, so each item's id is looked up once, not once per interval."""
@@ -123,7 +130,7 @@ def item_facts(
     # filled by row, not a Series looked up by id strings (a hash of 100,000 ids per lookup).
     known = events[events["event"].eq("status") & events["changed_at"].le(as_of)]
     created = np.full(n, np.iinfo("int64").max, dtype="int64")
-    np.minimum.at(created, ids.get_indexer(known["item_id"]), epoch_ns(known["changed_at"]))
+    np.minimum.at(created, rows_of(ids, known["item_id"]), epoch_ns(known["changed_at"]))
     created[created == np.iinfo("int64").max] = NAT
     facts["created_at"] = _utc(created, ids)
 
