@@ -120,8 +120,8 @@ def runs(intervals: pd.DataFrame, member: np.ndarray) -> pd.DataFrame:
 
     Columns: `item_id`, `start`, `end`, `current` (the run reaches the item's last interval).
     """
-    sel = intervals[member]
-    if sel.empty:
+    rows = np.flatnonzero(member)
+    if not len(rows):
         return pd.DataFrame(
             {
                 "item_id": pd.Series(dtype=object),
@@ -130,21 +130,36 @@ def runs(intervals: pd.DataFrame, member: np.ndarray) -> pd.DataFrame:
                 "current": pd.Series(dtype=bool),
             }
         )
-    rows = np.flatnonzero(member)
-    item = sel["item_id"].to_numpy()
+    item = intervals["item_id"].to_numpy()[rows]
     # A run breaks where the item changes or a non-member interval sat between two members.
     breaks = np.r_[True, (item[1:] != item[:-1]) | (np.diff(rows) != 1)]
     # Rows are in (item, time) order: a run is a slice, from its first row to the row
     # before the next run's first (positions, not a group-by on run numbers).
     first = np.flatnonzero(breaks)
-    last = np.r_[first[1:] - 1, len(sel) - 1]
-    entered = sel["entered"].to_numpy(dtype="datetime64[ns]")
-    left = sel["left"].to_numpy(dtype="datetime64[ns]")
+    last = np.r_[first[1:] - 1, len(rows) - 1]
+    entered = epoch_ns(intervals["entered"])[rows[first]]
+    left = epoch_ns(intervals["left"])[rows[last]]
     return pd.DataFrame(
         {
             "item_id": item[first],
-            "start": pd.DatetimeIndex(entered[first]).tz_localize("UTC"),
-            "end": pd.DatetimeIndex(left[last]).tz_localize("UTC"),
-            "current": sel["current"].to_numpy()[last],
+            "start": pd.DatetimeIndex(entered.view("datetime64[ns]")).tz_localize("UTC"),
+            "end": pd.DatetimeIndex(left.view("datetime64[ns]")).tz_localize("UTC"),
+            "current": intervals["current"].to_numpy(dtype=bool)[rows[last]],
         }
     )
+
+
+def sorted_codes(item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`pd.factorize(item, sort=True)` for ids (no missing values): codes and sorted uniques.
+
+    Intervals come grouped by item in sorted order, so the codes are the count of item changes
+    so far; ids in any other order are factorized.
+    """
+    if not len(item):
+        return np.zeros(0, dtype="int64"), np.zeros(0, dtype=object)
+    change = np.r_[True, item[1:] != item[:-1]]
+    ids = item[change]
+    if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():
+        codes, uniques = pd.factorize(item, sort=True)
+        return codes, np.asarray(uniques, dtype=object)
+    return np.cumsum(change) - 1, ids
