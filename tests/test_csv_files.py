@@ -138,3 +138,75 @@ def test_formula_escaping_and_atomic_write(tmp_path):
     write_csv(frame, out)
     assert out.read_text().splitlines()[1] == "'=1+1,0"
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]  # no temp file left behind
+
+
+TIME_FORMS = [
+    "2024-03-01T09:00:00Z",  # the common form, parsed by Arrow
+    " 2024-03-01T09:00:01Z",  # padded: the general parser strips it
+    "2024-03-01T10:00:02+01:00",
+    "2024-03-01T09:00:03.250Z",
+    "2024-03-31T02:30:00",  # a local time in Berlin's spring-forward gap
+    "2024-10-27T02:30:00",  # the repeated autumn hour: the earlier instant
+    "2200-12-31T23:59:59Z",  # the last second Flowdeck reads
+    "1900-01-01T00:00:00Z",
+]
+
+
+def test_the_fast_time_form_and_every_other_form_parse_as_the_general_parser_does():
+    from pathlib import Path
+
+    from connectors.csv_files import _parse_times_general, parse_times
+
+    for dtype in ("str", object):
+        values = pd.Series(TIME_FORMS * 3, dtype=dtype)
+        fast = parse_times(values, "Europe/Berlin", Path("e.csv"), "changed_at")
+        general = _parse_times_general(values, "Europe/Berlin", Path("e.csv"), "changed_at")
+        pd.testing.assert_series_equal(fast, general)
+        assert fast.iloc[0] == pd.Timestamp("2024-03-01T09:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("2024-02-30T09:00:00Z", "is not an ISO 8601 date-time"),
+        ("1899-12-31T23:59:59Z", "is in the year 1899"),
+        ("2201-01-01T00:00:00Z", "is in the year 2201"),
+        ("1600-01-02T09:00:00Z", "is in the year 1600"),
+    ],
+)
+def test_a_bad_time_among_fast_ones_names_its_own_line(tmp_path, bad, message):
+    rows = [f"A{i},2024-03-01T09:00:{i:02d}Z,Dev" for i in range(5)]
+    rows.insert(3, f"B,{bad},Dev")
+    path = write(tmp_path, "item_id,changed_at,status\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError) as caught:
+        read_event_log(path)
+    assert f"line 5: changed_at '{bad}' {message}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        "2023-02-29T09:00:00Z",
+        "2024-04-31T00:00:00Z",
+        "2024-01-00T09:00:00Z",
+        "2024-01-01T23:59:60Z",
+        "2024-01-01T24:00:00Z",
+        "2024-03- 1T09:00:00Z",
+        "2024-1-01T09:00:00Z",
+        "2024-01-01t09:00:00z",
+    ],
+)
+def test_odd_texts_of_the_fast_form_get_the_general_parsers_answer(odd):
+    from pathlib import Path
+
+    from connectors.csv_files import _parse_times_general, parse_times
+
+    values = pd.Series(["2024-03-01T09:00:00Z", odd], dtype="str")
+
+    def answer(parse):
+        try:
+            return parse(values, "UTC", Path("e.csv"), "changed_at").tolist()
+        except InputError as exc:
+            return str(exc)
+
+    assert answer(parse_times) == answer(_parse_times_general)
