@@ -97,7 +97,7 @@ def _read_raw(path: Path | str) -> pd.DataFrame:
         # refuses every ragged row and every row longer than its block. Whatever it refuses is
         # scanned for the line and the reason; what the scan finds no fault in (bad UTF-8...)
         # the C engine reads again, so a bad file is refused with a message naming the line.
-        frame = pd.read_csv(path, engine="pyarrow", **options)
+        frame = _read_arrow(path, sep, names)
     except Exception:
         frame = None
     if frame is None:
@@ -111,6 +111,28 @@ def _read_raw(path: Path | str) -> pd.DataFrame:
             raise InputError(f"{path}: cannot be read as CSV: {message}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _read_arrow(path: Path, sep: str, names: list[str]) -> pd.DataFrame:
+    """Every cell as text, exactly as written. Arrow's reader is asked for text columns itself:
+    pandas 2.2's `read_csv(engine="pyarrow", dtype=str)` lets Arrow infer the types first and
+    writes them back as text, so an id `001` became `1` and a time lost its `T` and `Z`."""
+    from pyarrow import csv as arrow_csv
+
+    table = arrow_csv.read_csv(
+        path,
+        # The header was read and checked already; naming the columns here is what lets every
+        # one of them be declared text.
+        read_options=arrow_csv.ReadOptions(column_names=names, skip_rows=1),
+        parse_options=arrow_csv.ParseOptions(delimiter=sep),
+        convert_options=arrow_csv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            null_values=[],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return table.to_pandas()
 
 
 def _read_header(path: Path) -> tuple[str, int]:

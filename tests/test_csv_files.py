@@ -210,3 +210,17 @@ def test_odd_texts_of_the_fast_form_get_the_general_parsers_answer(odd):
             return str(exc)
 
     assert answer(parse_times) == answer(_parse_times_general)
+
+
+def test_cells_are_read_exactly_as_written(tmp_path):
+    # pandas 2.2's Arrow engine inferred types before giving text back: 001 became 1.
+    path = write(
+        tmp_path,
+        "item_id,changed_at,status,title,type\n"
+        "001,2024-03-01T09:00:00Z,Dev,1.50,2024-03-01T09:00:00Z\n"
+        "002,2024-03-01T10:00:00Z,Dev,true,NA\n",
+    )
+    data = read_event_log(path)
+    assert data.items["item_id"].tolist() == ["001", "002"]
+    assert data.items["title"].tolist() == ["1.50", "true"]
+    assert data.items["type"].tolist() == ["2024-03-01T09:00:00Z", "NA"]
