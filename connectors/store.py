@@ -178,9 +178,13 @@ def _nullable_ns(values: pd.Series) -> list[int | None]:
 
 
 def _times(ns: np.ndarray) -> pd.Series:
+    """UTC times over `ns` (int64 nanoseconds), which the series then shares: no copy (a
+    copy of 6 million times cost 0.4 s, mostly the kernel handing over fresh pages)."""
+    import numpy as np
     import pandas as pd
 
-    return pd.Series(pd.DatetimeIndex(ns.astype("int64").view("datetime64[ns]"), tz="UTC"))
+    values = np.ascontiguousarray(ns, dtype=np.int64).view("datetime64[ns]")
+    return pd.Series(pd.DatetimeIndex(values, tz="UTC", copy=False), copy=False)
 
 
 def _text(values: np.ndarray | list) -> pd.Series:
@@ -590,8 +594,9 @@ class Store:
                 "changed_at": _times(changed),
                 "event": _take(list(EVENT_KINDS), kinds),
                 "status": _take([r[1] for r in statuses], status_pos[status_ids]),
-                "seq": pd.Series(seq, dtype="int64"),
-            }
+                "seq": pd.Series(seq, dtype="int64", copy=False),
+            },
+            copy=False,  # the arrays are this read's own
         )
         return frame, rows
 

@@ -357,15 +357,27 @@ class SqliteEngine(Engine):
         import numpy as np
 
         refs = np.sort(item_refs.astype(np.int64))
-        parts: list[list[np.ndarray]] = [[] for _ in range(_EVENT_COLUMNS)]
+        # Each part's pack, or its scanned columns; then every pack decoded straight into
+        # its place in the result (a fresh process pays for each new page it touches: no
+        # intermediate copies at a million items).
+        got: list[tuple[int, bytes | list[np.ndarray], int]] = []
         for part in np.unique(refs >> EVENT_PACK_SHIFT).tolist():
             row = conn.execute("SELECT data FROM event_packs WHERE part = ?", (part,)).fetchone()
-            got = _unpack_events(part, row[0]) if row else None
-            if got is None:
-                got = self._scan_events(conn, part)
-            for column, values in zip(parts, got, strict=True):
-                column.append(values)
-        columns = [np.concatenate(c) if c else np.empty(0, dtype=np.int64) for c in parts]
+            n = _pack_length(row[0]) if row else None
+            if n is None:
+                scanned = self._scan_events(conn, part)
+                got.append((part, scanned, len(scanned[0])))
+            else:
+                got.append((part, row[0], n))
+        columns = [np.empty(sum(n for _, _, n in got), dtype=np.int64) for _ in range(5)]
+        at = 0
+        for part, data, n in got:
+            if isinstance(data, bytes):
+                _unpack_into(part, data, [c[at : at + n] for c in columns])
+            else:
+                for column, values in zip(columns, data, strict=True):
+                    column[at : at + n] = values
+            at += n
         if sources is not None and len(columns[0]):
             # Reading some sources: a part may hold other sources' items too. Dropping them
             # here is faster than a per-row `IN (subquery)` in SQLite.
@@ -430,46 +442,77 @@ class SqliteEngine(Engine):
         texts: Sequence[str] = ITEM_TEXT_COLUMNS,
     ) -> ItemColumns:
         """Each column of a batch of items as ONE text: the integers comma-separated (parsed
-        by numpy), the texts concatenated with their byte lengths beside them, so that any
-        text (commas, quotes, new lines) comes back intact. A fetched row per item costs a
-        tuple and eight objects: at a million items, most of the read."""
+        by numpy), the texts joined by the unit separator (U+001F, a byte that UTF-8 uses for
+        that character only) and cut apart by numpy. A batch where some text holds that
+        character is read again with each text's length in bytes beside the texts, so that
+        any text comes back intact. A fetched row per item costs a tuple and eight objects:
+        at a million items, most of the read."""
         import numpy as np
 
-        text_sql = ", ".join(
+        def query(text_sql: str) -> str:
+            sql = (
+                "SELECT group_concat(id), group_concat(lines_changed IS NULL), "
+                f"group_concat(ifnull(lines_changed, 0)), {text_sql} FROM items "
+                "WHERE id BETWEEN ? AND ?"
+            )
+            if sources is not None:
+                # `+source`: the id range, not the source index, drives each batch's scan.
+                sql += f" AND +source IN ({','.join('?' * len(sources))})"
+            return sql
+
+        joined = query(
+            ", ".join(
+                f"CAST(group_concat(ifnull({c}, ''), '{_UNIT_SEPARATOR}') AS BLOB)" for c in texts
+            )
+        )
+        with_lengths = query(", ".join(
             f"group_concat(length(CAST(ifnull({c}, '') AS BLOB))), "
             f"CAST(group_concat(ifnull({c}, ''), '') AS BLOB)"
             for c in texts
-        )
-        query = (
-            "SELECT group_concat(id), group_concat(lines_changed IS NULL), "
-            f"group_concat(ifnull(lines_changed, 0)), {text_sql} FROM items "
-            "WHERE id BETWEEN ? AND ?"
-        )
-        params: tuple = ()
-        if sources is not None:
-            # `+source`: the id range, not the source index, drives the scan of each batch.
-            query += f" AND +source IN ({','.join('?' * len(sources))})"
-            params = tuple(sources)
+        ))  # fmt: skip
+        params = tuple(sources or ())
         low, high = conn.execute("SELECT min(id), max(id) FROM items").fetchone()
         batches = []
         for start, end in _item_batches(low, high, self._batch_items()):
-            row = conn.execute(query, (start, end, *params)).fetchone()
+            row = conn.execute(joined, (start, end, *params)).fetchone()
             if row[0] is None:
                 continue
             ints = [np.fromstring(text, dtype=np.int64, sep=",") for text in row[:3]]
+            cut = [_cut(data or b"", len(ints[0])) for data in row[3:]]
+            pieces = [c for c in cut if c is not None]
+            if len(pieces) < len(cut):
+                again = conn.execute(with_lengths, (start, end, *params)).fetchone()
+                pieces = [
+                    (np.fromstring(again[3 + 2 * i], dtype=np.int64, sep=","),
+                     again[4 + 2 * i] or b"")
+                    for i in range(len(texts))
+                ]  # fmt: skip
             batches.append(
                 ItemColumns(
                     ids=ints[0],
                     lines_changed=ints[2],
                     lines_missing=ints[1].astype(bool),
-                    texts={
-                        c: (np.fromstring(row[3 + 2 * i], dtype=np.int64, sep=","),
-                            row[4 + 2 * i] or b"")
-                        for i, c in enumerate(texts)
-                    },
+                    texts=dict(zip(texts, pieces, strict=True)),
                 )
-            )  # fmt: skip
+            )
         return ItemColumns.concatenate(batches, texts)
+
+
+#: Joins the texts of an item column in one read (see `SqliteEngine.item_columns`).
+_UNIT_SEPARATOR = "\x1f"
+
+
+def _cut(data: bytes, n: int) -> tuple[np.ndarray, bytes] | None:
+    """`n` texts joined by the unit separator as (each one's length in bytes, the texts end
+    to end); None when the separator count is not n - 1 (a text holds one)."""
+    import numpy as np
+
+    raw = np.frombuffer(data, dtype=np.uint8)
+    marks = np.flatnonzero(raw == ord(_UNIT_SEPARATOR))
+    if len(marks) != n - 1:
+        return None
+    bounds = np.concatenate(([-1], marks, [len(raw)]))
+    return np.diff(bounds) - 1, raw[raw != ord(_UNIT_SEPARATOR)].tobytes()
 
 
 _EVENT_COLUMNS = 5
@@ -499,20 +542,41 @@ def _pack_events(part: int, columns: list[np.ndarray]) -> bytes | None:
     return b"".join(out)
 
 
-def _unpack_events(part: int, data: bytes) -> list[np.ndarray] | None:
-    """A pack's columns as int64 arrays in the order item, changed_at, kind, status, seq;
-    None for a pack of the wrong size (the part is then scanned)."""
+def _pack_length(data: object) -> int | None:
+    """How many events a pack holds; None for a pack of the wrong size (its part is then
+    scanned)."""
     import numpy as np
 
     size = sum(np.dtype(dtype).itemsize for _, dtype in _PACK_LAYOUT)
     if not isinstance(data, bytes) or len(data) % size:
         return None
-    n, offset, got = len(data) // size, 0, {}
+    return len(data) // size
+
+
+def _unpack_into(part: int, data: bytes, out: list[np.ndarray]) -> None:
+    """Decode a pack into `out`, int64 arrays of its length: item, changed_at, kind, status,
+    seq."""
+    import numpy as np
+
+    n, offset = len(out[0]), 0
+    place = dict(zip(("item", "changed_at", "kind", "status", "seq"), out, strict=True))
     for name, dtype in _PACK_LAYOUT:
-        got[name] = np.frombuffer(data, dtype=dtype, count=n, offset=offset).astype(np.int64)
+        place[name][:] = np.frombuffer(data, dtype=dtype, count=n, offset=offset)
         offset += n * np.dtype(dtype).itemsize
-    got["item"] += part << EVENT_PACK_SHIFT
-    return [got["item"], got["changed_at"], got["kind"], got["status"], got["seq"]]
+    place["item"] += part << EVENT_PACK_SHIFT
+
+
+def _unpack_events(part: int, data: bytes) -> list[np.ndarray] | None:
+    """A pack's columns as int64 arrays in the order item, changed_at, kind, status, seq;
+    None for a pack of the wrong size."""
+    import numpy as np
+
+    n = _pack_length(data)
+    if n is None:
+        return None
+    out = [np.empty(n, dtype=np.int64) for _ in range(_EVENT_COLUMNS)]
+    _unpack_into(part, data, out)
+    return out
 
 
 #: Items per batch when reading events from PostgreSQL: about 20 MB per batch at 20 events an

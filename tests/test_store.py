@@ -596,10 +596,10 @@ def test_a_database_url_is_decoded_and_a_bad_one_is_one_clear_line():
 
 def test_bulk_reads_keep_every_item_text_intact(db, engine, monkeypatch):
     # Items come back as one concatenated text per column and batch: any character a title may
-    # hold (the separators of that text's neighbours, new lines, quotes, non-ASCII) must come
-    # back as written, row for row, and the frame must be what `conform_items` gives.
+    # hold (the unit separator that joins them on SQLite, commas, new lines, quotes, non-ASCII)
+    # must come back as written, row for row, and the frame must be what `conform_items` gives.
     monkeypatch.setattr(store_module, "_READ_BATCH_ITEMS", 3)
-    titles = ["", "a, b", 'say "hi"', "two\nlines", "émoji 🚀 ñ", ",", "'", "x" * 5000]
+    titles = ["", "a, b", 'say "hi"', "two\nlines", "émoji 🚀 ñ", ",", "'", "x" * 5000, "\x1f"]
     if engine == "sqlite":
         titles.append("nul\x00inside")  # PostgreSQL's text cannot hold it
     n = len(titles)
@@ -609,7 +609,7 @@ def test_bulk_reads_keep_every_item_text_intact(db, engine, monkeypatch):
         "type": (["Bug", "", "Story"] * n)[:n],
         "labels": (["a;b", "", "ü"] * n)[:n],
         "url": [f"https://x/{i}" if i % 2 else "" for i in range(n)],
-        "lines_changed": pd.array([5, None, 0, 123456789012, None, 7, None, 1, 2][:n],
+        "lines_changed": pd.array([5, None, 0, 123456789012, None, 7, None, 1, 2, 3][:n],
                                   dtype="Int64"),
     })  # fmt: skip
     with open_store(db) as store:
