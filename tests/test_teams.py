@@ -3,6 +3,7 @@ and `--team` on sync and on the analysing commands, on both store engines."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -238,6 +239,18 @@ def test_limits_of_one_team_are_set_and_listed_apart(portfolio, db, capsys):
     assert "is not a portfolio file" in capsys.readouterr().err
     assert main([*base, "--team", "gamma", "set", "Dev", "2", "--why", "x"]) == 1
     assert "no team named 'gamma'" in capsys.readouterr().err
+
+    # The review pack of a team carries that team's history, from the portfolio's store.
+    assert main(["sync", "--config", str(portfolio), "--db", db]) == 0
+    beta_own = "the limit in the workflow file (no change recorded)"
+    for team, expected in (("alpha", ["pairs finish sooner"]), ("beta", [beta_own])):
+        out = portfolio.parent / f"{team}.zip"
+        pack_args = ["--as-of", "2024-03-31", "--change", "2024-03-06", "--out", str(out)]
+        assert main(["kaizen", "--config", str(portfolio), "--db", db, "--team", team,
+                     *pack_args]) == 0  # fmt: skip
+        with zipfile.ZipFile(out) as pack:
+            limits = pd.read_csv(pack.open("wip_limits.csv"))
+        assert limits["why"].dropna().tolist() == expected, team
 
 
 def test_the_dashboard_sets_a_limit_for_the_chosen_team(portfolio, db, monkeypatch, listen):
