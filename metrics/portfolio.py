@@ -1,8 +1,9 @@
 """A team's numbers for the Portfolio page, computed from only what its row shows.
 
 The page has one row per team of a portfolio (fifty teams of thousands of items must render in
-a few seconds), so a row is not taken from the full flow report: only the stage intervals, the
-in-progress runs, the open blocked spells and the deployments are computed. Every number is the
+a few seconds), so a row is not taken from the full flow report: only the stage intervals, each
+item's current run, its latest blocked/unblocked event and the deployments are computed, on
+arrays where the flow report builds frames. Every number is the
 one the team's export gives for the same days (`summary.csv` of `flowdeck export --team NAME
 --from FIRST --to LAST`, rounded the same way); `tests/test_portfolio.py` checks it.
 """
