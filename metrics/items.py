@@ -169,14 +169,21 @@ def item_facts(
 
     progress_runs = in_progress_runs(intervals, workflow)
     spells = blocked_spells(events, as_of)
-    facts["blocked_days"] = (
-        blocked_days(spells, progress_runs, tz).reindex(ids).fillna(0).astype("int64")
-    )
+    # The few blocked items are placed by their rows (a reindex would hash every id again).
+    blocked = blocked_days(spells, progress_runs, tz)
+    days = np.zeros(n, dtype="int64")
+    at = ids.get_indexer(blocked.index)
+    days[at[at >= 0]] = blocked.to_numpy()[at >= 0]
+    facts["blocked_days"] = days
     open_spells = spells[spells["open"]].drop_duplicates("item_id", keep="last")
-    facts["blocked_now"] = ids.isin(open_spells["item_id"]) & in_progress
-    since = open_spells.set_index("item_id")["start"].reindex(ids)
-    facts["blocked_since"] = since.where(facts["blocked_now"].to_numpy())
-    facts["flow_efficiency"] = flow_efficiency(intervals, facts, workflow, rows).reindex(ids)
+    since = np.full(n, NAT, dtype="int64")
+    at = ids.get_indexer(open_spells["item_id"])
+    since[at[at >= 0]] = epoch_ns(open_spells["start"])[at >= 0]
+    blocked_now = (since != NAT) & in_progress
+    facts["blocked_now"] = blocked_now
+    facts["blocked_since"] = _utc(np.where(blocked_now, since, NAT), ids)
+    share, has = _efficiency(intervals, facts, workflow, rows)
+    facts["flow_efficiency"] = np.where(has, share, np.nan).round(4)
     return facts[FACT_COLUMNS]
 
 
@@ -190,13 +197,21 @@ def flow_efficiency(
     `done_at` spent in stages not marked `waiting`. Indexed by item_id; missing when that time
     is zero or the item is not delivered. `rows`: each interval's row in `facts` when the
     caller has them (`interval_rows`)."""
+    share, has = _efficiency(intervals, facts, workflow, rows)
+    return pd.Series(share[has], index=facts.index[has], name="flow_efficiency").round(4)
+
+
+def _efficiency(
+    intervals: pd.DataFrame, facts: pd.DataFrame, workflow: Workflow, rows: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(share, has) per row of `facts`: `flow_efficiency`'s value, and whether it has one."""
+    n = len(facts)
+    none = (np.full(n, np.nan), np.zeros(n, dtype=bool))
     delivered = facts["done_at"].notna().to_numpy()
-    empty = pd.Series(dtype="float64", name="flow_efficiency")
     if not delivered.any() or intervals.empty:
-        return empty
+        return none
     pos = intervals["position"].to_numpy()
     in_progress = (pos >= workflow.start) & (pos < workflow.done)
-    progress = intervals[in_progress]
     # By the facts' row of each interval, not a join on item strings; on int64 nanoseconds,
     # since numpy's maximum/minimum on tz-aware Series build one Timestamp object per row.
     if rows is None:
@@ -204,15 +219,18 @@ def flow_efficiency(
     row = rows[in_progress]
     keep = (row >= 0) & np.append(delivered, False)[row]
     if not keep.any():
-        return empty
+        return none
     row = row[keep]
-    begin = np.maximum(epoch_ns(progress["entered"])[keep], epoch_ns(facts["started_at"])[row])
-    end = np.minimum(epoch_ns(progress["left"])[keep], epoch_ns(facts["done_at"])[row])
+    picked = np.flatnonzero(in_progress)[keep]
+    entered = epoch_ns(intervals["entered"])[picked]
+    left = epoch_ns(intervals["left"])[picked]
+    begin = np.maximum(entered, epoch_ns(facts["started_at"])[row])
+    end = np.minimum(left, epoch_ns(facts["done_at"])[row])
     seconds = np.clip(end - begin, 0, None) / 1e9
-    waiting = np.array([s.waiting for s in workflow.stages])[progress["position"].to_numpy()[keep]]
-    total = np.bincount(row, weights=seconds, minlength=len(facts))
-    active = np.bincount(row, weights=np.where(waiting, 0.0, seconds), minlength=len(facts))
-    has = np.bincount(row, minlength=len(facts)) > 0
+    waiting = np.array([s.waiting for s in workflow.stages])[pos[picked]]
+    total = np.bincount(row, weights=seconds, minlength=n)
+    active = np.bincount(row, weights=np.where(waiting, 0.0, seconds), minlength=n)
+    has = np.bincount(row, minlength=n) > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, active / total, np.nan)
-    return pd.Series(share[has], index=facts.index[has], name="flow_efficiency").round(4)
+    return share, has
