@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from metrics.blocked import merge_day_ranges, spell_day_ranges
-from metrics.days import day_index, day_numbers, local_days
+from metrics.days import day_index, day_numbers, local_day_numbers, local_days
+from metrics.intervals import epoch_ns
 from metrics.workflow import Workflow
 
 DAILY_FIXED = ["wip", "arrivals", "throughput"]
@@ -63,16 +64,16 @@ def daily_stage_counts(
     """
     index = day_index(first, last)
     n = len(index)
-    staged = intervals[intervals["position"] >= 0]
+    staged = intervals["position"].to_numpy() >= 0
     tz = workflow.timezone
-    enter = day_numbers(local_days(staged["entered"], tz), first)
-    leave = day_numbers(local_days(staged["left"], tz), first)
+    enter = local_day_numbers(epoch_ns(intervals["entered"])[staged], tz, first)
+    leave = local_day_numbers(epoch_ns(intervals["left"])[staged], tz, first)
     # The item's current interval is still open: it counts through the last day.
-    leave = np.where(staged["current"].to_numpy(), n, leave)
+    leave = np.where(intervals["current"].to_numpy(dtype=bool)[staged], n, leave)
     lo = np.clip(enter, 0, n)
     hi = np.clip(leave, 0, n)
     keep = hi > lo
-    positions = staged["position"].to_numpy()
+    positions = intervals["position"].to_numpy()[staged]
     diff = np.zeros((len(workflow.stages), n + 1), dtype="int64")
     np.add.at(diff, (positions[keep], lo[keep]), 1)
     np.add.at(diff, (positions[keep], hi[keep]), -1)

@@ -51,5 +51,13 @@ def day_numbers(days: pd.Series, first: pd.Timestamp) -> np.ndarray:
     return ((values - np.datetime64(first, "ns")) // np.timedelta64(1, "D")).astype("int64")
 
 
+def local_day_numbers(ns: np.ndarray, timezone: str, first: pd.Timestamp) -> np.ndarray:
+    """UTC int64 nanoseconds (no NaT) -> whole local days from `first` (int64): `day_numbers`
+    of `local_days`, without building the tz-aware Series and its normalized copy."""
+    wall = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC").tz_convert(timezone)
+    days = wall.tz_localize(None).asi8 // (86_400 * 10**9)
+    return days - np.datetime64(first, "D").astype("int64")
+
+
 def day_index(first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
     return pd.date_range(first, last, freq="D", name="date")

@@ -69,17 +69,18 @@ def actionable_agile_table(report: FlowReport, workflow: Workflow) -> pd.DataFra
     """The stage-date layout (spec 1.2): per stage, the local date the item last entered it;
     empty for stages it never reached and for stages beyond where it is now (moved back)."""
     facts = report.items
-    iv = report.intervals[report.intervals["position"] >= 0]
+    intervals = report.intervals
+    staged = intervals["position"].to_numpy() >= 0
     n_stages = len(workflow.stages)
     # The latest entry per (item, stage) on a grid of int64 nanoseconds, items by position.
-    row = interval_rows(facts.index, iv)
-    position = iv["position"].to_numpy()
+    row = interval_rows(facts.index, intervals)[staged]
+    position = intervals["position"].to_numpy()[staged]
     # One more slot: an interval of an item without facts (row -1) is never kept.
     current = np.append(facts["position"].astype("float64").fillna(np.inf).to_numpy(), np.inf)
     keep = (row >= 0) & (position <= current[row])
     empty = np.iinfo("int64").min
     grid = np.full((len(facts), n_stages), empty, dtype="int64")
-    np.maximum.at(grid, (row[keep], position[keep]), epoch_ns(iv["entered"])[keep])
+    np.maximum.at(grid, (row[keep], position[keep]), epoch_ns(intervals["entered"])[staged][keep])
     filled = grid != empty
     texts = np.full(grid.shape, "", dtype=object)
     texts[filled] = _local_day_texts(grid[filled], workflow.timezone)

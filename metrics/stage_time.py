@@ -15,13 +15,15 @@ def time_in_stage(intervals: pd.DataFrame, workflow: Workflow) -> pd.DataFrame:
     Time after an item's last move runs to `as_of` (the intervals' last `left`). Time spent
     discarded counts in no stage. Empty intervals -> empty frame with the stage columns.
     """
-    staged = intervals[intervals["position"] >= 0]
+    position = intervals["position"].to_numpy()
+    staged = position >= 0
     # Sums by integer codes (items in sorted order, as a pivot table gives them): a pivot
-    # table's group-by on the item strings took most of this function's time.
-    codes, ids = sorted_codes(staged["item_id"].to_numpy())
-    seconds = (epoch_ns(staged["left"]) - epoch_ns(staged["entered"])) / 1e9
+    # table's group-by on the item strings took most of this function's time. Arrays, not a
+    # filtered copy of the frame.
+    codes, ids = sorted_codes(intervals["item_id"].to_numpy()[staged])
+    seconds = (epoch_ns(intervals["left"])[staged] - epoch_ns(intervals["entered"])[staged]) / 1e9
     n = len(workflow.stages)
-    cell = codes * n + staged["position"].to_numpy()
+    cell = codes * n + position[staged]
     sums = np.bincount(cell, weights=seconds / 3600.0, minlength=len(ids) * n)
     table = pd.DataFrame(
         sums.reshape(len(ids), n),
