@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.atomic_write import replace_folder_files, write_atomically
-from connectors.csv_text import to_csv_text
+from connectors.csv_text import ESCAPED_START, LINE_BREAK, arrow_csv_text
 from metrics.errors import InputError
 from metrics.forecast import read_features
 from metrics.frames import (
@@ -54,10 +54,8 @@ SCAN_BLOCK = 1 << 22
 #: Titles longer than this are cut on reading (and counted as `truncated_titles`).
 TITLE_MAX = 2000
 TRUNCATED_MARK = "… [cut]"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_LINE_BREAK = re.compile(r"\r\n?")
-#: After line breaks became `\n`: a cell that started with a carriage return starts with `\n`.
-_ESCAPED_START = (*_FORMULA_START, "\n")
+_LINE_BREAK = re.compile(LINE_BREAK)
+_ESCAPED_START = ESCAPED_START
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -707,7 +705,10 @@ def _escape_name(name: object) -> object:
 def csv_text(frame: pd.DataFrame) -> str:
     """A frame as the CSV text `write_csv` writes (formula-escaped), for files that go
     elsewhere than a folder (a zip)."""
-    return to_csv_text(escape_formula(frame))
+    fast = arrow_csv_text(frame, escape=True)
+    if fast is not None:
+        return fast
+    return escape_formula(frame).to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -23,34 +23,63 @@ import pyarrow.compute as pc
 # terminator; a bare "\r" is not quoted by every Python version, so such frames go to pandas.
 _QUOTED = r'[,"\n]'
 
+#: Formula escaping (spec section 4; `connectors.csv_files.escape_formula` applies the same rule
+#: to a frame): line breaks become "\n", then a text starting with one of these gets a "'".
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+LINE_BREAK = r"\r\n?"
+#: After line breaks became `\n`: a cell that started with a carriage return starts with `\n`.
+ESCAPED_START = (*FORMULA_START, "\n")
+_RISKY = r"^[=+\-@\t\r\n]"
+
 
 def to_csv_text(frame: pd.DataFrame) -> str:
     """The CSV text of `frame` (header, then one line per row, each ending in `\\n`)."""
-    fast = _arrow_csv_text(frame)
+    fast = arrow_csv_text(frame)
     if fast is not None:
         return fast
     return frame.to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
 
 
-def _arrow_csv_text(frame: pd.DataFrame) -> str | None:
+def arrow_csv_text(frame: pd.DataFrame, escape: bool = False) -> str | None:
+    """`to_csv_text(frame)` (of `escape_formula(frame)` when `escape`), or None when the frame
+    has a column type or a cell this writer leaves to pandas."""
     if frame.shape[1] < 2 or not all(isinstance(name, str) for name in frame.columns):
         return None
-    header = _quoted(pa.array(list(frame.columns), type=pa.string()))
+    names = pa.array(list(frame.columns), type=pa.string())
+    header = _quoted(_escaped(names) if escape else names)
     if header is None:
         return None
     columns = []
     for position in range(frame.shape[1]):
-        texts = _column_text(frame.iloc[:, position])
+        texts = _column_text(frame.iloc[:, position], escape)
         if texts is None:
             return None
         columns.append(texts)
-    lines = [",".join(header.to_pylist())]
-    if len(frame):
-        lines.extend(pc.binary_join_element_wise(*columns, ",").to_pylist())
-    return "\n".join(lines) + "\n"
+    head = ",".join(header.to_pylist()) + "\n"
+    if not len(frame):
+        return head
+    # The rows joined in Arrow, each ending in "\n": the text is the array's data buffer.
+    try:
+        rows = pc.binary_join_element_wise(pc.binary_join_element_wise(*columns, ","), "\n", "")
+        if isinstance(rows, pa.ChunkedArray):
+            rows = rows.combine_chunks()
+    except (pa.ArrowCapacityError, pa.ArrowInvalid):  # beyond 2 GiB of text: pandas writes it
+        return None
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset :]
+    body = rows.buffers()[2].to_pybytes()[offsets[0] : offsets[len(rows)]]
+    return head + body.decode("utf-8")
 
 
-def _column_text(column: pd.Series) -> pa.Array | None:
+def _escaped(texts: pa.Array) -> pa.Array:
+    if pc.any(pc.match_substring(texts, "\r")).as_py():
+        texts = pc.replace_substring_regex(texts, LINE_BREAK, "\n")
+    risky = pc.match_substring_regex(texts, _RISKY)
+    if not pc.any(risky).as_py():
+        return texts
+    return pc.if_else(risky, pc.binary_join_element_wise("'", texts, ""), texts)
+
+
+def _column_text(column: pd.Series, escape: bool = False) -> pa.Array | None:
     """The column's cells as Arrow text without nulls (a missing value is an empty cell), or
     None when this type is left to pandas."""
     dtype = column.dtype
@@ -77,7 +106,8 @@ def _column_text(column: pd.Series) -> pa.Array | None:
         texts = pa.array(column, from_pandas=True)
         if not pa.types.is_string(texts.type):
             texts = texts.cast(pa.string())
-        return _quoted(_fill(texts))
+        texts = _fill(texts)
+        return _quoted(_escaped(texts) if escape else texts)
     return None
 
 

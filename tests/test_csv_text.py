@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from connectors.csv_text import _arrow_csv_text, to_csv_text
+from connectors.csv_text import arrow_csv_text, to_csv_text
 
 
 def pandas_text(frame: pd.DataFrame) -> str:
@@ -49,7 +49,7 @@ def supported_frame() -> pd.DataFrame:
 
 def test_tricky_cells_and_every_supported_type_match_pandas():
     frame = supported_frame()
-    assert _arrow_csv_text(frame) is not None, "the supported frame must take the Arrow path"
+    assert arrow_csv_text(frame) is not None, "the supported frame must take the Arrow path"
     assert to_csv_text(frame) == pandas_text(frame)
 
 
@@ -60,7 +60,7 @@ def test_floats_of_every_magnitude_match_pandas(scale, decimals):
     if decimals is not None:
         values = np.round(values, decimals)
     frame = pd.DataFrame({"id": np.arange(len(values)), "value": values})
-    assert _arrow_csv_text(frame) is not None
+    assert arrow_csv_text(frame) is not None
     assert to_csv_text(frame) == pandas_text(frame)
 
 
@@ -83,5 +83,22 @@ def test_empty_frame_writes_the_header_only():
     ids=["one column", "carriage return", "mixed", "categorical", "datetime", "int name"],
 )
 def test_frames_it_does_not_claim_go_to_pandas_unchanged(frame):
-    assert _arrow_csv_text(frame) is None
+    assert arrow_csv_text(frame) is None
     assert to_csv_text(frame) == pandas_text(frame)
+
+
+def test_formula_escaping_in_arrow_is_escape_formula_then_pandas():
+    from connectors.csv_files import csv_text, escape_formula
+
+    risky = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\r=1", "a\r\nb", "a\rb", "\n=x", "ok", None]
+    frame = pd.DataFrame(
+        {
+            "=name": pd.Series(risky, dtype="str"),
+            "object": pd.Series(risky, dtype=object),
+            "number": np.arange(len(risky), dtype="int64") - 5,  # -5 is a number, not text
+        }
+    )
+    assert arrow_csv_text(frame, escape=True) is not None
+    expected = pandas_text(escape_formula(frame))
+    assert csv_text(frame) == expected
+    assert expected.startswith("'=name,") and "'=1+1" in expected and "\r" not in expected
