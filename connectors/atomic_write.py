@@ -22,20 +22,25 @@ def _temp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}{_TEMP_TAG}{os.getpid()}-{secrets.token_hex(4)}")
 
 
-def write_atomically(path: Path | str, content: str | bytes) -> None:
-    """Write `content` (text as UTF-8, line endings as given) to `path`: a temporary file in the
-    same folder, renamed over the target, so that a failure or a kill never leaves a
-    half-written file and a reader sees the old file or the new one. The folder must exist.
+def write_atomically(path: Path | str, content: str | bytes | list) -> None:
+    """Write `content` (text as UTF-8, line endings as given; or bytes; or a list of byte
+    buffers written one after the other) to `path`: a temporary file in the same folder,
+    renamed over the target, so that a failure or a kill never leaves a half-written file and a
+    reader sees the old file or the new one. The folder must exist.
 
     A new file gets the permissions the user's umask gives (created with 0666, as `open`
     would); a replaced file keeps its own."""
     path = Path(path)
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    if isinstance(content, list):
+        parts = content
+    else:
+        parts = [content.encode("utf-8") if isinstance(content, str) else content]
     tmp = _temp_name(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for part in parts:
+                handle.write(part)
         with contextlib.suppress(FileNotFoundError):
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         os.replace(tmp, path)

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.atomic_write import replace_folder_files, write_atomically
-from connectors.csv_text import ESCAPED_START, LINE_BREAK, arrow_csv_text
+from connectors.csv_text import ESCAPED_START, LINE_BREAK, arrow_csv_parts, arrow_csv_text
 from metrics.errors import InputError
 from metrics.forecast import read_features
 from metrics.frames import (
@@ -714,7 +714,8 @@ def csv_text(frame: pd.DataFrame) -> str:
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write a frame as UTF-8 CSV, formula-escaped, atomically (a temp file, then rename), so a
     failure never leaves a half-written file behind."""
-    write_atomically(path, csv_text(frame))
+    parts = arrow_csv_parts(frame, escape=True)
+    write_atomically(path, csv_text(frame) if parts is None else parts)
 
 
 def write_csv_set(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:

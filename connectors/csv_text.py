@@ -43,6 +43,13 @@ def to_csv_text(frame: pd.DataFrame) -> str:
 def arrow_csv_text(frame: pd.DataFrame, escape: bool = False) -> str | None:
     """`to_csv_text(frame)` (of `escape_formula(frame)` when `escape`), or None when the frame
     has a column type or a cell this writer leaves to pandas."""
+    parts = arrow_csv_parts(frame, escape)
+    return None if parts is None else b"".join(parts).decode("utf-8")
+
+
+def arrow_csv_parts(frame: pd.DataFrame, escape: bool = False) -> list | None:
+    """`arrow_csv_text` as UTF-8 pieces to write one after the other (the header, then Arrow's
+    buffer of rows, not copied): a file of a million rows is never copied into one string."""
     if frame.shape[1] < 2 or not all(isinstance(name, str) for name in frame.columns):
         return None
     names = pa.array(list(frame.columns), type=pa.string())
@@ -55,9 +62,9 @@ def arrow_csv_text(frame: pd.DataFrame, escape: bool = False) -> str | None:
         if texts is None:
             return None
         columns.append(texts)
-    head = ",".join(header.to_pylist()) + "\n"
+    head = (",".join(header.to_pylist()) + "\n").encode("utf-8")
     if not len(frame):
-        return head
+        return [head]
     # The rows joined in Arrow, each ending in "\n": the text is the array's data buffer.
     try:
         rows = pc.binary_join_element_wise(pc.binary_join_element_wise(*columns, ","), "\n", "")
@@ -66,8 +73,8 @@ def arrow_csv_text(frame: pd.DataFrame, escape: bool = False) -> str | None:
     except (pa.ArrowCapacityError, pa.ArrowInvalid):  # beyond 2 GiB of text: pandas writes it
         return None
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset :]
-    body = rows.buffers()[2].to_pybytes()[offsets[0] : offsets[len(rows)]]
-    return head + body.decode("utf-8")
+    begin, end = int(offsets[0]), int(offsets[len(rows)])
+    return [head, rows.buffers()[2].slice(begin, end - begin)]
 
 
 def _escaped(texts: pa.Array) -> pa.Array:
