@@ -582,10 +582,12 @@ class Store:
         # Text columns by position into their distinct values: one string per item or status,
         # not one per event.
         item_refs = items["_ref"].to_numpy()
-        item_pos = np.zeros(int(item_refs.max()) + 1 if len(item_refs) else 1, dtype=np.int64)
+        # Positions as int32 where they fit: the per-event arrays below are then half as big.
+        positions = np.int32 if len(item_refs) < 2**31 else np.int64
+        item_pos = np.zeros(int(item_refs.max()) + 1 if len(item_refs) else 1, dtype=positions)
         item_pos[item_refs] = np.arange(len(item_refs))
         statuses = conn.execute("SELECT id, name FROM statuses ORDER BY id").fetchall()
-        status_pos = np.zeros(max((r[0] for r in statuses), default=0) + 1, dtype=np.int64)
+        status_pos = np.zeros(max((r[0] for r in statuses), default=0) + 1, dtype=np.int32)
         status_pos[[r[0] for r in statuses]] = np.arange(len(statuses))
         rows = item_pos[refs]
         frame = pd.DataFrame(
