@@ -3,7 +3,7 @@
 Generates seeded event logs of 10,000, 100,000 and 1,000,000 items (`bench/generate.py`) and
 times, each in its own process: the CSV import, all metrics from the loaded frames, the whole
 `flowdeck export` process, the store write and read, and the dashboard's first render and
-filter rerun (10,000 and 100,000 items only). Writes the table to `bench/results.md`.
+filter rerun. Writes the table to `bench/results.md`.
 
     uv run python -m bench              # every size; rewrites bench/results.md
     uv run python -m bench --quick      # 10,000 items only; prints, writes nothing
