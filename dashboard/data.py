@@ -158,6 +158,9 @@ def portfolio_configured(environ: os._Environ | dict | None = None) -> bool:
 
 #: Weeks of the Portfolio page's numbers and trend lines.
 PORTFOLIO_WEEKS = 12
+#: Data whose newest event is more than this many days older than today is stale (a Monday
+#: board of Friday's sync is not); the same threshold as `flowdeck digest`.
+STALE_AFTER_DAYS = 3
 
 
 def portfolio(setup: Setup) -> pd.DataFrame:
@@ -176,8 +179,9 @@ def _portfolio_sources(location: str, version: int, names: tuple[str, ...]) -> d
 def _portfolio(setup: Setup, version: int, today: dt.date) -> pd.DataFrame:
     """Columns: team, link (the team's board), wip, wip_limit, throughput_per_week,
     throughput_trend (per week), cycle_time_p85, p85_change (against the weeks before),
-    over_sle, blocked, deploys_per_week, last_sync. Each team over the last PORTFOLIO_WEEKS
-    weeks to `today`, from its own sources' rows (`metrics.portfolio.team_numbers`)."""
+    over_sle, blocked, deploys_per_week, last_sync, data_ends. Each team over the last
+    PORTFOLIO_WEEKS weeks to `today`, or to its last day with data when that is stale
+    (`data_ends`, else ""), from its own sources' rows (`metrics.portfolio.team_numbers`)."""
     folio = portfolio_file(setup.portfolio)
     store = _store(location_key(setup.db_path)) if version >= 0 else None
     status = store.last_syncs() if store is not None else pd.DataFrame(
@@ -190,13 +194,17 @@ def _portfolio(setup: Setup, version: int, today: dt.date) -> pd.DataFrame:
         if store is not None and wanted
         else {}
     )
-    last = pd.Timestamp(today)
-    first = last - pd.Timedelta(days=7 * PORTFOLIO_WEEKS - 1)
     rows = []
     for member in folio.teams:
         workflow = member.config.workflow
         team_data = combine([by_source[s] for s in member.source_names if s in by_source])
-        numbers = team_numbers(team_data, workflow, end_of_day(today, workflow.timezone),
+        # A team whose data stopped (a sync that no longer runs, an old export) is shown as of
+        # its last day with data, as its board is: weeks counted to today would show it idle.
+        ends = _stale_last_day(team_data, workflow.timezone, today)
+        day = ends or today
+        last = pd.Timestamp(day)
+        first = last - pd.Timedelta(days=7 * PORTFOLIO_WEEKS - 1)
+        numbers = team_numbers(team_data, workflow, end_of_day(day, workflow.timezone),
                                first, last)  # fmt: skip
         p85, before = numbers["cycle_time_p85"], numbers["cycle_time_p85_before"]
         # The team's limit: the workflow's own, else the sum of its in-progress stages' limits
@@ -208,7 +216,7 @@ def _portfolio(setup: Setup, version: int, today: dt.date) -> pd.DataFrame:
             "team": member.name,
             "link": f"./?team={member.name}",
             "wip": numbers["wip"],
-            "wip_limit": limit,
+            "wip_limit": np.nan if limit is None else float(limit),
             "throughput_per_week": numbers["throughput_per_week"],
             "throughput_trend": numbers["throughput_trend"],
             "cycle_time_p85": p85,
@@ -217,8 +225,19 @@ def _portfolio(setup: Setup, version: int, today: dt.date) -> pd.DataFrame:
             "blocked": numbers["blocked"],
             "deploys_per_week": numbers["deploys_per_week"],
             "last_sync": synced.max() if len(synced) else pd.NaT,
+            "data_ends": f"{ends:%Y-%m-%d}" if ends else "",
         })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _stale_last_day(data: FlowData, timezone: str, today: dt.date) -> dt.date | None:
+    """The local day of the team's newest event when it is more than STALE_AFTER_DAYS before
+    `today` (the board's rule, `dashboard.view.stale_days`); None when fresh or empty."""
+    times = data.events["changed_at"]
+    if times.empty:
+        return None
+    newest = local_day(times.max(), timezone).date()
+    return newest if (today - newest).days > STALE_AFTER_DAYS else None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from dashboard.data import Loaded, replay_moment
+from dashboard.data import STALE_AFTER_DAYS, Loaded, replay_moment
 from dashboard.filters import Filters
 
 _KEY = "_flowdeck_view"
@@ -19,9 +19,6 @@ _KEY = "_flowdeck_view"
 REPLAY_KEY = "flowdeck_replay"
 #: The query parameter that carries the replayed day, so that a reload or a shared link keeps it.
 REPLAY_PARAM = "as_of"
-#: Data whose newest event is more than this many days older than today is stale (a Monday
-#: board of Friday's sync is not); the same threshold as `flowdeck digest`.
-STALE_AFTER_DAYS = 3
 
 
 @dataclass(frozen=True)

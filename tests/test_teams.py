@@ -190,6 +190,18 @@ def test_the_portfolio_page_has_a_row_per_team_with_a_link_to_its_board(portfoli
     assert list(table["wip_limit"]) == [3, 5]
     assert all(len(trend) == 12 for trend in table["throughput_trend"])
     assert table["last_sync"].notna().all()
+    # The teams' data ended in March 2024: each row is its 12 weeks to that last day, as the
+    # team's board shows it, not 12 idle weeks to today.
+    assert list(table["data_ends"]) == ["2024-03-09", "2024-03-09"]
+    assert (table["throughput_per_week"] > 0).all()
+    assert [sum(trend) for trend in table["throughput_trend"]] == [6, 9]
+
+
+def test_the_dashboard_command_opens_a_portfolio(portfolio, db):
+    from flowdeck.commands.serve import CONFIG_ENV_VAR, app_environment
+
+    env = app_environment(str(portfolio), db, None)
+    assert env[CONFIG_ENV_VAR] == str(portfolio.resolve())
 
 
 def test_a_teams_limits_never_read_as_hand_edits_of_another_teams(portfolio, db, tmp_path):

@@ -21,7 +21,8 @@ if setup.portfolio is None:
     st.stop()
 rows = data.portfolio(setup)
 st.caption(
-    f"Each team over the last {data.PORTFOLIO_WEEKS} weeks, from its own workflow and sources. "
+    f"Each team over the last {data.PORTFOLIO_WEEKS} weeks (a team whose data stopped: the "
+    f"{data.PORTFOLIO_WEEKS} weeks to its last day), from its own workflow and sources. "
     "Click a column to sort; a team's name opens its board."
 )
 st.dataframe(
@@ -30,7 +31,7 @@ st.dataframe(
     width="stretch",
     column_order=[
         "link", "wip", "wip_limit", "throughput_per_week", "throughput_trend", "cycle_time_p85",
-        "p85_change", "over_sle", "blocked", "deploys_per_week", "last_sync",
+        "p85_change", "over_sle", "blocked", "deploys_per_week", "last_sync", "data_ends",
     ],
     column_config={
         "link": st.column_config.LinkColumn("Team", display_text=r"\?team=(.*)$"),
@@ -46,5 +47,9 @@ st.dataframe(
         "blocked": st.column_config.NumberColumn("Blocked", format="%d"),
         "deploys_per_week": st.column_config.NumberColumn("Deploys / week", format="%.1f"),
         "last_sync": st.column_config.DatetimeColumn("Last sync (UTC)", format="YYYY-MM-DD HH:mm"),
+        "data_ends": st.column_config.TextColumn(
+            "Data ends", help="A team whose data stopped more than 3 days ago is shown as of its "
+            "last day with data, as its board is",
+        ),
     },
 )  # fmt: skip

@@ -105,10 +105,17 @@ def app_environment(
     path = find_config_path(config_path)
     declared: tuple[str, ...] = ()
     if path is not None:
-        config = load_config(path)
-        declared = config.allowed_hosts
+        from connectors.portfolio import is_portfolio, load_portfolio
+
+        if is_portfolio(path):
+            # A portfolio is checked whole (every team's file); the app shows a team picker.
+            portfolio = load_portfolio(path)
+            configs = [team.config for team in portfolio.teams]
+        else:
+            configs = [load_config(path)]
+        declared = tuple(host for config in configs for host in config.allowed_hosts)
         env[CONFIG_ENV_VAR] = str(path)
-        if sync_every is not None and not config.sources:
+        if sync_every is not None and not any(config.sources for config in configs):
             raise ConfigError(
                 f"--sync-every: {path} has no [[sources]] to sync; add one (see docs/store.md)"
             )
