@@ -195,6 +195,7 @@ def test_the_portfolio_page_has_a_row_per_team_with_a_link_to_its_board(portfoli
     assert list(table["data_ends"]) == ["2024-03-09", "2024-03-09"]
     assert (table["throughput_per_week"] > 0).all()
     assert [sum(trend) for trend in table["throughput_trend"]] == [6, 9]
+    assert at.dataframe[0].proto.placeholder == "", "a missing number must show as an empty cell"
 
 
 def test_the_dashboard_command_opens_a_portfolio(portfolio, db):

@@ -28,6 +28,7 @@ st.caption(
 st.dataframe(
     rows.drop(columns="team"),
     hide_index=True,
+    placeholder="",  # a team without a total limit or a p85: an empty cell, not the word None
     width="stretch",
     column_order=[
         "link", "wip", "wip_limit", "throughput_per_week", "throughput_trend", "cycle_time_p85",
