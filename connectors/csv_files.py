@@ -23,7 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.atomic_write import replace_folder_files, write_atomically
-from connectors.csv_text import ESCAPED_START, LINE_BREAK, arrow_csv_parts, arrow_csv_text
+from connectors.csv_text import ESCAPED_START, LINE_BREAK, arrow_csv_parts
+from metrics.days import NAT_NS
 from metrics.errors import InputError
 from metrics.forecast import read_features
 from metrics.frames import (
@@ -342,7 +343,6 @@ def parse_times(
     return _parse_times_general(values, timezone, path, column, lines)
 
 
-NAT_NS = np.iinfo("int64").min
 _FAST_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _FAST_RANGE = (  # seconds since the epoch: MIN_YEAR to the end of MAX_YEAR
     pd.Timestamp(f"{MIN_YEAR:04d}-01-01").value // 10**9,
@@ -702,20 +702,26 @@ def _escape_name(name: object) -> object:
     return "'" + name if name.startswith(_ESCAPED_START) else name
 
 
+def csv_parts(frame: pd.DataFrame) -> list:
+    """The CSV file of a frame, formula-escaped, as UTF-8 pieces to write one after the other
+    (Arrow's writer when it takes the frame's column types, else pandas)."""
+    parts = arrow_csv_parts(frame, escape=True)
+    if parts is not None:
+        return parts
+    text = escape_formula(frame).to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    return [text.encode("utf-8")]
+
+
 def csv_text(frame: pd.DataFrame) -> str:
     """A frame as the CSV text `write_csv` writes (formula-escaped), for files that go
     elsewhere than a folder (a zip)."""
-    fast = arrow_csv_text(frame, escape=True)
-    if fast is not None:
-        return fast
-    return escape_formula(frame).to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    return b"".join(csv_parts(frame)).decode("utf-8")
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write a frame as UTF-8 CSV, formula-escaped, atomically (a temp file, then rename), so a
     failure never leaves a half-written file behind."""
-    parts = arrow_csv_parts(frame, escape=True)
-    write_atomically(path, csv_text(frame) if parts is None else parts)
+    write_atomically(path, csv_parts(frame))
 
 
 def write_csv_set(tables: Mapping[str, pd.DataFrame], folder: Path) -> None:

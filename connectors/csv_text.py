@@ -12,8 +12,6 @@ written by pandas, as is a one-column frame (the csv module quotes a lone empty 
 
 from __future__ import annotations
 
-import csv
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -32,24 +30,11 @@ ESCAPED_START = (*FORMULA_START, "\n")
 _RISKY = r"^[=+\-@\t\r\n]"
 
 
-def to_csv_text(frame: pd.DataFrame) -> str:
-    """The CSV text of `frame` (header, then one line per row, each ending in `\\n`)."""
-    fast = arrow_csv_text(frame)
-    if fast is not None:
-        return fast
-    return frame.to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-
-
-def arrow_csv_text(frame: pd.DataFrame, escape: bool = False) -> str | None:
-    """`to_csv_text(frame)` (of `escape_formula(frame)` when `escape`), or None when the frame
-    has a column type or a cell this writer leaves to pandas."""
-    parts = arrow_csv_parts(frame, escape)
-    return None if parts is None else b"".join(parts).decode("utf-8")
-
-
 def arrow_csv_parts(frame: pd.DataFrame, escape: bool = False) -> list | None:
-    """`arrow_csv_text` as UTF-8 pieces to write one after the other (the header, then Arrow's
-    buffer of rows, not copied): a file of a million rows is never copied into one string."""
+    """The CSV file of `frame` (of `escape_formula(frame)` when `escape`) as UTF-8 pieces to
+    write one after the other: the header, then Arrow's buffer of rows, not copied (a file of a
+    million rows is never copied into one string). None when the frame has a column type or a
+    cell this writer leaves to pandas (`connectors.csv_files.csv_parts` then asks pandas)."""
     if frame.shape[1] < 2 or not all(isinstance(name, str) for name in frame.columns):
         return None
     names = pa.array(list(frame.columns), type=pa.string())

@@ -423,18 +423,10 @@ class Store:
         from metrics.frames import FlowData
 
         with self._read() as conn:
-            where = ""
+            where: str = ""
             params: tuple[str, ...] = ()
             if sources is not None:
-                known = {r[0] for r in conn.execute("SELECT name FROM sources")}
-                missing = [s for s in sources if s not in known]
-                if missing:
-                    have = ", ".join(f"'{s}'" for s in sorted(known)) or "none"
-                    raise FlowdeckError(
-                        f"{self.path}: no source '{missing[0]}' in the store (sources: {have})"
-                    )
-                marks = ",".join("?" * len(sources))
-                where, params = f" WHERE source IN ({marks})", tuple(sources)
+                where, params = self._sources_filter(conn, sources)
             items = self._read_items(conn, sources)
             events, _ = self._read_events(conn, items, sources)
             deployments, shipped = self._read_deployments(conn, where, params)
@@ -447,6 +439,21 @@ class Store:
             shipped=shipped,
             pull_requests=pulls,
         )
+
+    def _sources_filter(
+        self, conn: sqlite3.Connection, sources: list[str]
+    ) -> tuple[str, tuple[str, ...]]:
+        """The `WHERE` clause and parameters that keep the named sources' rows; a name the store
+        does not hold is an error naming the sources it does."""
+        known = {r[0] for r in conn.execute("SELECT name FROM sources")}
+        missing = [s for s in sources if s not in known]
+        if missing:
+            have = ", ".join(f"'{s}'" for s in sorted(known)) or "none"
+            raise FlowdeckError(
+                f"{self.path}: no source '{missing[0]}' in the store (sources: {have})"
+            )
+        marks = ",".join("?" * len(sources))
+        return f" WHERE source IN ({marks})", tuple(sources)
 
     def read_flow_data_by_source(
         self, sources: list[str], attributes: bool = True
@@ -461,17 +468,9 @@ class Store:
         from metrics.frames import FlowData
 
         with self._read() as conn:
-            known = {r[0] for r in conn.execute("SELECT name FROM sources")}
-            missing = [s for s in sources if s not in known]
-            if missing:
-                have = ", ".join(f"'{s}'" for s in sorted(known)) or "none"
-                raise FlowdeckError(
-                    f"{self.path}: no source '{missing[0]}' in the store (sources: {have})"
-                )
+            where, params = self._sources_filter(conn, sources)
             if not sources:
                 return {}
-            marks = ",".join("?" * len(sources))
-            where, params = f" WHERE source IN ({marks})", tuple(sources)
             items = self._read_items(conn, sources, attributes)
             events, event_item = self._read_events(conn, items, sources)
             deployments, shipped = self._read_deployments(conn, where, params)

@@ -230,14 +230,20 @@ def _portfolio(setup: Setup, version: int, today: dt.date) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _stale_last_day(data: FlowData, timezone: str, today: dt.date) -> dt.date | None:
-    """The local day of the team's newest event when it is more than STALE_AFTER_DAYS before
-    `today` (the board's rule, `dashboard.view.stale_days`); None when fresh or empty."""
-    times = data.events["changed_at"]
-    if times.empty:
+def stale_gap(newest: dt.date | None, today: dt.date) -> int | None:
+    """Days from the newest event's day to `today` when more than STALE_AFTER_DAYS; None when
+    the data is fresh or has no events. The board and the Portfolio page both go by it."""
+    if newest is None:
         return None
-    newest = local_day(times.max(), timezone).date()
-    return newest if (today - newest).days > STALE_AFTER_DAYS else None
+    gap = (today - newest).days
+    return gap if gap > STALE_AFTER_DAYS else None
+
+
+def _stale_last_day(data: FlowData, timezone: str, today: dt.date) -> dt.date | None:
+    """The local day of the team's newest event when the team's data is stale (`stale_gap`)."""
+    times = data.events["changed_at"]
+    newest = None if times.empty else local_day(times.max(), timezone).date()
+    return newest if stale_gap(newest, today) is not None else None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from dashboard.data import STALE_AFTER_DAYS, Loaded, replay_moment
+from dashboard.data import Loaded, replay_moment, stale_gap
 from dashboard.filters import Filters
 
 _KEY = "_flowdeck_view"
@@ -43,10 +43,7 @@ class View:
 def stale_days(loaded: Loaded) -> int | None:
     """Days between the newest event and the data's as-of day, when more than
     STALE_AFTER_DAYS (None when the data is fresh, or has no events)."""
-    if loaded.last_day is None:
-        return None
-    gap = (loaded.as_of_day - loaded.last_day).days
-    return gap if gap > STALE_AFTER_DAYS else None
+    return stale_gap(loaded.last_day, loaded.as_of_day)
 
 
 def _valid(loaded: Loaded, day: object) -> dt.date | None:

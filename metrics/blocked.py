@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from metrics.days import ONE_NS, local_days, utc_ns
+from metrics.days import DAY_NS, ONE_NS, local_days, utc_ns
 from metrics.intervals import epoch_ns, item_time_order
-
-DAY_NS = 86_400 * 10**9
 
 
 def blocked_spells(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.blocked import merge_day_ranges, spell_day_ranges
-from metrics.days import day_index, day_numbers, local_day_numbers, local_days
+from metrics.days import day_index, day_numbers, epoch_day, local_day_numbers, local_days
 from metrics.intervals import epoch_ns
 from metrics.workflow import Workflow
 
@@ -66,8 +66,8 @@ def daily_stage_counts(
     n = len(index)
     staged = intervals["position"].to_numpy() >= 0
     tz = workflow.timezone
-    enter = local_day_numbers(epoch_ns(intervals["entered"])[staged], tz, first)
-    leave = local_day_numbers(epoch_ns(intervals["left"])[staged], tz, first)
+    enter = local_day_numbers(epoch_ns(intervals["entered"])[staged], tz) - epoch_day(first)
+    leave = local_day_numbers(epoch_ns(intervals["left"])[staged], tz) - epoch_day(first)
     # The item's current interval is still open: it counts through the last day.
     leave = np.where(intervals["current"].to_numpy(dtype=bool)[staged], n, leave)
     lo = np.clip(enter, 0, n)

@@ -51,12 +51,21 @@ def day_numbers(days: pd.Series, first: pd.Timestamp) -> np.ndarray:
     return ((values - np.datetime64(first, "ns")) // np.timedelta64(1, "D")).astype("int64")
 
 
-def local_day_numbers(ns: np.ndarray, timezone: str, first: pd.Timestamp) -> np.ndarray:
-    """UTC int64 nanoseconds (no NaT) -> whole local days from `first` (int64): `day_numbers`
-    of `local_days`, without building the tz-aware Series and its normalized copy."""
+#: Hot paths work on int64 nanoseconds since the epoch (UTC): a day of them, and NaT's value.
+DAY_NS = 86_400 * 10**9
+NAT_NS = np.iinfo("int64").min
+
+
+def local_day_numbers(ns: np.ndarray, timezone: str) -> np.ndarray:
+    """UTC int64 nanoseconds (no NaT) -> the local day of each as days since 1970-01-01 (int64):
+    `local_days` without building the tz-aware Series and its normalized copy."""
     wall = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC").tz_convert(timezone)
-    days = wall.tz_localize(None).asi8 // (86_400 * 10**9)
-    return days - np.datetime64(first, "D").astype("int64")
+    return wall.tz_localize(None).asi8 // DAY_NS
+
+
+def epoch_day(day: pd.Timestamp | dt.date) -> int:
+    """A day (naive midnight or date) as days since 1970-01-01, as `local_day_numbers` counts."""
+    return int(pd.Timestamp(day).value // DAY_NS)
 
 
 def day_index(first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from metrics.days import NAT_NS, local_day_numbers
 from metrics.intervals import epoch_ns
 from metrics.items import interval_rows
 from metrics.report import FlowReport
@@ -33,7 +34,7 @@ def utc_text(times: pd.Series) -> pd.Series:
     # numpy formats a whole array in C; strftime formats each timestamp with a Python call.
     ns = times.to_numpy(dtype="datetime64[ns]").view("int64")
     out = np.full(len(ns), "", dtype=object)
-    valid = ns != np.iinfo("int64").min
+    valid = ns != NAT_NS
     if valid.any():
         seconds = ns[valid].view("datetime64[ns]").astype("datetime64[s]")
         out[valid] = np.datetime_as_string(seconds, unit="s", timezone="UTC").astype(object)
@@ -78,7 +79,7 @@ def actionable_agile_table(report: FlowReport, workflow: Workflow) -> pd.DataFra
     # One more slot: an interval of an item without facts (row -1) is never kept.
     current = np.append(facts["position"].astype("float64").fillna(np.inf).to_numpy(), np.inf)
     keep = (row >= 0) & (position <= current[row])
-    empty = np.iinfo("int64").min
+    empty = NAT_NS
     grid = np.full((len(facts), n_stages), empty, dtype="int64")
     np.maximum.at(grid, (row[keep], position[keep]), epoch_ns(intervals["entered"])[staged][keep])
     filled = grid != empty
@@ -95,9 +96,7 @@ def actionable_agile_table(report: FlowReport, workflow: Workflow) -> pd.DataFra
 
 def _local_day_texts(ns: np.ndarray, timezone: str) -> np.ndarray:
     """UTC int64 nanoseconds -> the local `YYYY-MM-DD` of each (each day formatted once)."""
-    utc = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
-    wall = utc.tz_convert(timezone).tz_localize(None).asi8
-    days = wall // (86_400 * 10**9)
+    days = local_day_numbers(ns, timezone)
     first = days.min(initial=0)
     span = np.arange(first, days.max(initial=0) + 1).astype("datetime64[D]")
     return np.datetime_as_string(span).astype(object)[days - first]

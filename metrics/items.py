@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.blocked import blocked_days, blocked_spells
-from metrics.days import local_day, local_days
+from metrics.days import NAT_NS, local_day, local_days
 from metrics.intervals import epoch_ns, runs
 from metrics.workflow import DISCARDED, Workflow
 
@@ -23,9 +23,6 @@ def in_progress_runs(intervals: pd.DataFrame, workflow: Workflow) -> pd.DataFram
     `item_id`, `start`, `end`, `current`."""
     pos = intervals["position"].to_numpy()
     return runs(intervals, (pos >= workflow.start) & (pos < workflow.done))
-
-
-NAT = np.iinfo("int64").min  # NaT as int64 nanoseconds
 
 
 def rows_of(ids: pd.Index, values: pd.Series) -> np.ndarray:
@@ -48,8 +45,8 @@ def interval_rows(ids: pd.Index, intervals: pd.DataFrame) -> np.ndarray:
 
 def _latest_run_starts(rows: np.ndarray, member: np.ndarray, entered: np.ndarray, n: int):
     """Per item row: the start (int64 ns) of its latest run of consecutive member intervals;
-    `NAT` for items without one. As `runs`, on the items' row numbers instead of their ids."""
-    out = np.full(n, NAT, dtype="int64")
+    `NAT_NS` for items without one. As `runs`, on the items' row numbers instead of their ids."""
+    out = np.full(n, NAT_NS, dtype="int64")
     picked = np.flatnonzero(member & (rows >= 0))
     if not len(picked):
         return out
@@ -131,7 +128,7 @@ def item_facts(
     known = events[events["event"].eq("status") & events["changed_at"].le(as_of)]
     created = np.full(n, np.iinfo("int64").max, dtype="int64")
     np.minimum.at(created, rows_of(ids, known["item_id"]), epoch_ns(known["changed_at"]))
-    created[created == np.iinfo("int64").max] = NAT
+    created[created == np.iinfo("int64").max] = NAT_NS
     facts["created_at"] = _utc(created, ids)
 
     rows = interval_rows(ids, intervals)
@@ -149,7 +146,7 @@ def item_facts(
     facts["stage"] = names[pos_values]
 
     facts["started_at"] = _utc(_latest_run_starts(rows, pos >= workflow.start, entered, n), ids)
-    done = np.full(n, NAT, dtype="int64")
+    done = np.full(n, NAT_NS, dtype="int64")
     last, begin = current_run_rows(rows, pos, current, workflow.done)
     done[rows[last]] = entered[begin]
     facts["done_at"] = _utc(done, ids)
@@ -176,12 +173,12 @@ def item_facts(
     days[at[at >= 0]] = blocked.to_numpy()[at >= 0]
     facts["blocked_days"] = days
     open_spells = spells[spells["open"]].drop_duplicates("item_id", keep="last")
-    since = np.full(n, NAT, dtype="int64")
+    since = np.full(n, NAT_NS, dtype="int64")
     at = ids.get_indexer(open_spells["item_id"])
     since[at[at >= 0]] = epoch_ns(open_spells["start"])[at >= 0]
-    blocked_now = (since != NAT) & in_progress
+    blocked_now = (since != NAT_NS) & in_progress
     facts["blocked_now"] = blocked_now
-    facts["blocked_since"] = _utc(np.where(blocked_now, since, NAT), ids)
+    facts["blocked_since"] = _utc(np.where(blocked_now, since, NAT_NS), ids)
     share, has = _efficiency(intervals, facts, workflow, rows)
     facts["flow_efficiency"] = np.where(has, share, np.nan).round(4)
     return facts[FACT_COLUMNS]

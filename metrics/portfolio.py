@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.cycle_time import SLE_PERCENTILE
+from metrics.days import epoch_day, local_day_numbers
 from metrics.delivery import is_production
 from metrics.frames import FlowData
 from metrics.intervals import epoch_ns, item_time_order, stage_intervals
@@ -75,16 +76,16 @@ def team_numbers(
     entered = epoch_ns(intervals["entered"]) if len(item) else np.zeros(0, dtype="int64")
     rows, start_rows = current_run_rows(item, position, current, workflow.start)
     done_rows, done_begin = current_run_rows(item, position, current, workflow.done)
-    start_day = _day_numbers(entered[start_rows], tz)
+    start_day = local_day_numbers(entered[start_rows], tz)
     in_progress = position[rows] < workflow.done
     delivered = ~in_progress  # current rows at or after `start` and not before `done`
-    done_day = _day_numbers(entered[done_begin], tz)
+    done_day = local_day_numbers(entered[done_begin], tz)
 
-    ages = (_day_numbers(np.array([as_of.value]), tz)[0] - start_day[in_progress] + 1).astype(
+    ages = (local_day_numbers(np.array([as_of.value]), tz)[0] - start_day[in_progress] + 1).astype(
         "float64"
     )
     cycle = (done_day - start_day[delivered] + 1).astype("float64")
-    low, high = _day_number(first), _day_number(last)
+    low, high = epoch_day(first), epoch_day(last)
     span = high - low + 1
     p85 = _p85(cycle[(done_day >= low) & (done_day <= high)])
     before = _p85(cycle[(done_day >= low - span) & (done_day < low)])
@@ -101,7 +102,7 @@ def team_numbers(
     blocked = flagged[latest & (flags["event"].to_numpy()[order] == "blocked")]
 
     deployments = data.deployments[data.deployments["deployed_at"].le(as_of)]
-    deploy_day = _day_numbers(epoch_ns(deployments["deployed_at"]), tz)
+    deploy_day = local_day_numbers(epoch_ns(deployments["deployed_at"]), tz)
     ok = (
         is_production(deployments).to_numpy(dtype=bool)
         & deployments["status"].eq("success").to_numpy(dtype=bool)
@@ -122,19 +123,6 @@ def team_numbers(
         index=TEAM_NUMBERS,
         dtype=object,
     )  # fmt: skip
-
-
-_DAY_NS = 86_400 * 10**9
-
-
-def _day_numbers(ns: np.ndarray, timezone: str) -> np.ndarray:
-    """UTC nanoseconds -> their local day (`metrics.days.local_days`) as days since 1970-01-01."""
-    local = pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC").tz_convert(timezone)
-    return local.tz_localize(None).asi8 // _DAY_NS
-
-
-def _day_number(day: pd.Timestamp) -> int:
-    return int(pd.Timestamp(day).value // _DAY_NS)
 
 
 def _p85(cycle_times: np.ndarray) -> float:
