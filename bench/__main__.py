@@ -8,6 +8,7 @@ filter rerun. Writes the table to `bench/results.md`.
     uv run python -m bench              # every size; rewrites bench/results.md
     uv run python -m bench --quick      # 10,000 items only; prints, writes nothing
     uv run python -m bench --sizes 10000,100000 --out /tmp/results.md
+    uv run python -m bench --repeat 5   # each work with a target 5 times (default 3)
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", help="comma-separated item counts (default 10k, 100k, 1M)")
     parser.add_argument("--no-dashboard", action="store_true", help="skip the AppTest timings")
     parser.add_argument("--out", type=Path, help=f"where to write the table (default {RESULTS})")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        help="runs of each work with a target, median reported (default 3; 1 with --quick)",
+    )
     args = parser.parse_args(argv)
     sizes = (10_000,) if args.quick else SIZES
     if args.sizes:
@@ -35,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or (None if args.quick or args.sizes else RESULTS)
     dashboard = () if args.no_dashboard else DASHBOARD_SIZES
     with tempfile.TemporaryDirectory(prefix="flowdeck-bench-") as tmp:
-        results = run_sizes(Path(tmp), sizes, dashboard)
+        repeat = args.repeat or (1 if args.quick else 3)
+        results = run_sizes(Path(tmp), sizes, dashboard, repeat=repeat)
     text = markdown(results)
     print(text)
     if out is not None:

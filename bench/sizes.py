@@ -29,6 +29,9 @@ ROWS = (
 )
 EXPORT_PEAK_MIB = {100_000: 1024, 1_000_000: 4096}
 LINEAR_SLACK = 1.2
+# Works with a target or a growth limit run this many times (fresh processes) and report their
+# median: on this shared 2-core machine one run of the same work varies by a third.
+REPEATED = ("metrics", "export", "store_read", "dashboard")
 
 
 @dataclass
@@ -65,7 +68,17 @@ def measure(work: str, folder: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_sizes(base: Path, sizes, dashboard_sizes, say=print) -> Results:
+def median_run(outs: list[dict]) -> dict:
+    """The run of median wall time among `outs` (the lower middle one of an even count), with
+    every run's wall time in `runs` (sorted) when there was more than one."""
+    ranked = sorted(outs, key=lambda out: out["seconds"])
+    out = dict(ranked[(len(ranked) - 1) // 2])
+    if len(ranked) > 1:
+        out["runs"] = [r["seconds"] for r in ranked]
+    return out
+
+
+def run_sizes(base: Path, sizes, dashboard_sizes, say=print, repeat: int = 1) -> Results:
     results = Results(sizes=tuple(sizes))
     for n in sizes:
         folder = base / f"items-{n}"
@@ -75,14 +88,19 @@ def run_sizes(base: Path, sizes, dashboard_sizes, say=print) -> Results:
         if n in dashboard_sizes:
             works.append("dashboard")
         for work in works:
-            out = measure(work, folder)
-            results.measured[(work, n)] = out
+            outs = [measure(work, folder) for _ in range(repeat if work in REPEATED else 1)]
+            results.measured[(work, n)] = median_run(outs)
             if work == "dashboard":
-                results.measured[("dashboard_rerun", n)] = {
-                    "seconds": out["rerun_seconds"],
-                    "cpu_seconds": out["rerun_cpu_seconds"],
-                    "peak_mib": out["peak_mib"],
-                }
+                reruns = [
+                    {
+                        "seconds": out["rerun_seconds"],
+                        "cpu_seconds": out["rerun_cpu_seconds"],
+                        "peak_mib": out["peak_mib"],
+                    }
+                    for out in outs
+                ]
+                results.measured[("dashboard_rerun", n)] = median_run(reruns)
+            out = results.measured[(work, n)]
             say(f"    {work:12} {out['seconds']:8.2f} s  {out['peak_mib']:8.0f} MiB")
     return results
 
@@ -96,7 +114,10 @@ def _cell(out: dict | None) -> str:
     if out is None:
         return "-"
     cpu = f" (CPU {out['cpu_seconds']:.2f})" if "cpu_seconds" in out else ""
-    return f"{out['seconds']:.2f} s{cpu}, {out['peak_mib']:.0f} MiB"
+    spread = ""
+    if "runs" in out:
+        spread = f", median of {len(out['runs'])}: {out['runs'][0]:.2f}-{out['runs'][-1]:.2f} s"
+    return f"{out['seconds']:.2f} s{cpu}, {out['peak_mib']:.0f} MiB{spread}"
 
 
 def target_verdicts(results: Results) -> list[tuple[str, bool]]:
@@ -122,6 +143,11 @@ def target_verdicts(results: Results) -> list[tuple[str, bool]]:
     return verdicts
 
 
+def _repeats(results: Results) -> str:
+    counts = {len(out.get("runs", [0])) for out in results.measured.values()}
+    return "once" if counts <= {1} else f"{max(counts)} times"
+
+
 def markdown(results: Results, notes: list[str] = ()) -> str:
     sizes = results.sizes
     head = ["work"] + [f"{n:,} items" for n in sizes]
@@ -140,8 +166,10 @@ def markdown(results: Results, notes: list[str] = ()) -> str:
         + ". Each cell: wall time of the work, its CPU seconds (user + system, all threads; on "
         "a shared machine the wall time also counts waiting for a core) and the peak resident "
         "memory of its process (`resource.getrusage`; the export's is the `flowdeck export` "
-        "process, start-up and imports included). Growth: the exponent k of wall time ~ "
-        "items^k (1.0 is linear).",
+        "process, start-up and imports included). The metrics, the export, the store read "
+        f"and the dashboard ran {_repeats(results)}, each in a fresh process: their cell is "
+        "the run of median wall time, then the range of all runs' wall times. Growth: the "
+        "exponent k of wall time ~ items^k (1.0 is linear).",
         "",
         "| " + " | ".join(head) + " |",
         "|" + " --- |" * len(head),

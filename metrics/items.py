@@ -7,7 +7,7 @@ import pandas as pd
 
 from metrics.blocked import blocked_days, blocked_spells
 from metrics.days import NAT_NS, local_day, local_days
-from metrics.intervals import epoch_ns, runs
+from metrics.intervals import as_of_ns, epoch_ns, runs
 from metrics.workflow import DISCARDED, Workflow
 
 FACT_COLUMNS = [
@@ -23,13 +23,6 @@ def in_progress_runs(intervals: pd.DataFrame, workflow: Workflow) -> pd.DataFram
     `item_id`, `start`, `end`, `current`."""
     pos = intervals["position"].to_numpy()
     return runs(intervals, (pos >= workflow.start) & (pos < workflow.done))
-
-
-def rows_of(ids: pd.Index, values: pd.Series) -> np.ndarray:
-    """The row in `ids` of each value (-1 when absent): each distinct value is looked up once
-    (factorizing is much cheaper than hashing every value into the index)."""
-    codes, uniques = pd.factorize(values)
-    return np.append(ids.get_indexer(uniques), -1)[codes]
 
 
 def interval_rows(ids: pd.Index, intervals: pd.DataFrame) -> np.ndarray:
@@ -113,7 +106,10 @@ def item_facts(
     Items appear if they are in `items` or have any event. Empty input -> empty frame.
     """
     tz = workflow.timezone
-    ids = pd.Index(pd.unique(pd.concat([items["item_id"], events["item_id"]])), name="item_id")
+    # The events' ids are hashed once: their distinct values give both the union of ids (in
+    # the order items, then events, first appearance) and each event's row.
+    event_codes, event_ids = pd.factorize(events["item_id"], use_na_sentinel=False)
+    ids = pd.Index(pd.unique(pd.concat([items["item_id"], event_ids.to_series()])), name="item_id")
     n = len(ids)
     facts = pd.DataFrame(index=ids)
     # One reindex of the whole attribute frame, not one hash lookup of the ids per column.
@@ -125,9 +121,11 @@ def item_facts(
 
     # From here on, items are their row numbers in `ids`: every per-item value is an array
     # filled by row, not a Series looked up by id strings (a hash of 100,000 ids per lookup).
-    known = events[events["event"].eq("status") & events["changed_at"].le(as_of)]
+    times = epoch_ns(events["changed_at"]) if len(events) else np.zeros(0, dtype="int64")
+    known = events["event"].eq("status").to_numpy(dtype=bool) & (times <= as_of_ns(as_of))
+    event_rows = ids.get_indexer(event_ids)[event_codes]
     created = np.full(n, np.iinfo("int64").max, dtype="int64")
-    np.minimum.at(created, rows_of(ids, known["item_id"]), epoch_ns(known["changed_at"]))
+    np.minimum.at(created, event_rows[known], times[known])
     created[created == np.iinfo("int64").max] = NAT_NS
     facts["created_at"] = _utc(created, ids)
 

@@ -105,7 +105,10 @@ def flow_report(
     tz = workflow.timezone
     range_given = first is not None or last is not None
     first, last = resolve_days(data.events, tz, as_of, first, last)
-    events = data.events[data.events["changed_at"].le(as_of)]
+    events = data.events
+    later = ~events["changed_at"].le(as_of).to_numpy(dtype=bool)
+    if later.any():  # a log ending before `as_of` (the usual case) is not copied
+        events = events[~later]
     intervals = stage_intervals(events, workflow, as_of)
     facts = item_facts(data.items, events, intervals, workflow, as_of)
     runs = in_progress_runs(intervals, workflow)

@@ -14,7 +14,7 @@ import pytest
 from bench import worker
 from bench.checks import CheckFailed, check_report
 from bench.generate import AS_OF_DAY, generated_event_log
-from bench.sizes import Results, growth, markdown, prepare, target_verdicts
+from bench.sizes import Results, growth, markdown, median_run, prepare, target_verdicts
 from connectors.config import load_config
 from connectors.csv_files import read_event_log
 from metrics.days import end_of_day
@@ -93,6 +93,17 @@ def test_every_work_of_the_benchmark_runs(folder):
     assert "| all metrics from loaded frames |" in text and "2,000 items" in text
     assert target_verdicts(results) == []  # no 100k / 1M sizes: nothing to decide
     assert growth(1.0, 10.0, 1_000, 10_000) == pytest.approx(1.0)
+
+
+def test_repeated_runs_report_their_median_and_range():
+    outs = [{"seconds": s, "peak_mib": m} for s, m in ((3.0, 30.0), (1.0, 10.0), (2.0, 20.0))]
+    middle = median_run(outs)
+    assert middle == {"seconds": 2.0, "peak_mib": 20.0, "runs": [1.0, 2.0, 3.0]}
+    assert median_run(outs[:2])["seconds"] == 1.0  # the lower middle of an even count
+    assert "runs" not in median_run(outs[:1])
+    results = Results(sizes=(2_000,), rows={2_000: 1}, measured={("metrics", 2_000): middle})
+    text = markdown(results)
+    assert "ran 3 times" in text and "2.00 s, 20 MiB, median of 3: 1.00-3.00 s" in text
 
 
 def test_export_process_imports_no_dashboard_or_scipy(tmp_path):
