@@ -2,7 +2,8 @@
 
 Runs in a separate, throw-away virtual environment (never the project's), e.g.
 
-    uv venv /tmp/jam && VIRTUAL_ENV=/tmp/jam uv pip install jira-agile-metrics==0.24
+    uv venv /tmp/jam
+    VIRTUAL_ENV=/tmp/jam uv pip install jira-agile-metrics==0.24 pytest "pandas<2" "numpy<2"
     uv run python -c "from bench.generate import generated_event_log as g; \\
         g(50_000).to_csv('/tmp/events.csv', index=False)"
     /tmp/jam/bin/python bench/peer.py /tmp/events.csv
@@ -12,6 +13,9 @@ for blocked spells, through the package's own fake Jira of its test suite), then
 calculators' `run()` in-process: cycle time, CFD, scatterplot, histogram, percentiles,
 throughput, WIP, ageing WIP and net flow (their `write()`, which draws charts, is not timed).
 Prints one JSON line: seconds, issues, the calculators timed and each one's seconds.
+
+The package pins nothing: its fake Jira imports pytest, and its calculators need pandas 1
+(pandas 2 refuses their `astype("timedelta64[D]")`, pandas 3 their `fillna(method=...)`).
 """
 
 from __future__ import annotations
