@@ -182,7 +182,9 @@ def flow_direction(table: pd.DataFrame) -> pd.Series:
     higher = table["metric"].map(HIGHER_IS_BETTER)
     change = table["change"].astype("float64")
     sign = np.sign(change.fillna(0).to_numpy())
-    good = np.where(higher.fillna(True).to_numpy(dtype=bool), sign, -sign)
+    # `eq(False)`, not `fillna(True)`: pandas 2.2 warns about downcasting the object column.
+    lower_is_better = higher.eq(False).to_numpy(dtype=bool)
+    good = np.where(lower_is_better, -sign, sign)
     words = np.select([good > 0, good < 0], ["better", "worse"], default="same")
     known = higher.notna() & change.notna()
     return pd.Series(np.where(known, words, ""), index=table.index, name="direction")
