@@ -74,6 +74,13 @@ def unmapped_statuses(events: pd.DataFrame, workflow: Workflow) -> pd.DataFrame:
     return frame.sort_values(["count", "status"], ascending=[False, True], ignore_index=True)
 
 
+def known_status_events(events: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Every event's time (int64 ns, UTC) and whether it is a status event at or before
+    `as_of`: the events the intervals and the items' created times are built from."""
+    times = epoch_ns(events["changed_at"]) if len(events) else np.zeros(0, dtype="int64")
+    return times, events["event"].eq("status").to_numpy(dtype=bool) & (times <= as_of_ns(as_of))
+
+
 def stage_intervals(events: pd.DataFrame, workflow: Workflow, as_of: pd.Timestamp) -> pd.DataFrame:
     """Per item, each stretch of time at one position.
 
@@ -84,10 +91,8 @@ def stage_intervals(events: pd.DataFrame, workflow: Workflow, as_of: pd.Timestam
     """
     # On arrays, not frames: the status events are ordered and filtered as integer codes, and
     # only the intervals' own rows are taken from the ids and times.
-    times = epoch_ns(events["changed_at"]) if len(events) else np.zeros(0, dtype="int64")
-    keep = np.flatnonzero(
-        events["event"].eq("status").to_numpy(dtype=bool) & (times <= as_of_ns(as_of))
-    )
+    times, known = known_status_events(events, as_of)
+    keep = np.flatnonzero(known)
     if not len(keep):
         return empty_intervals()
     # Ranks and positions of every row, then the kept rows: taking a text column first would

@@ -7,7 +7,7 @@ import pandas as pd
 
 from metrics.blocked import blocked_days, blocked_spells
 from metrics.days import NAT_NS, local_day, local_days
-from metrics.intervals import as_of_ns, epoch_ns, runs
+from metrics.intervals import epoch_ns, known_status_events, runs
 from metrics.workflow import DISCARDED, Workflow
 
 FACT_COLUMNS = [
@@ -121,8 +121,7 @@ def item_facts(
 
     # From here on, items are their row numbers in `ids`: every per-item value is an array
     # filled by row, not a Series looked up by id strings (a hash of 100,000 ids per lookup).
-    times = epoch_ns(events["changed_at"]) if len(events) else np.zeros(0, dtype="int64")
-    known = events["event"].eq("status").to_numpy(dtype=bool) & (times <= as_of_ns(as_of))
+    times, known = known_status_events(events, as_of)
     event_rows = ids.get_indexer(event_ids)[event_codes]
     created = np.full(n, np.iinfo("int64").max, dtype="int64")
     np.minimum.at(created, event_rows[known], times[known])

@@ -106,9 +106,9 @@ def flow_report(
     range_given = first is not None or last is not None
     first, last = resolve_days(data.events, tz, as_of, first, last)
     events = data.events
-    later = ~events["changed_at"].le(as_of).to_numpy(dtype=bool)
-    if later.any():  # a log ending before `as_of` (the usual case) is not copied
-        events = events[~later]
+    kept = events["changed_at"].le(as_of).to_numpy(dtype=bool)
+    if not kept.all():  # a log ending before `as_of` (the usual case) is not copied
+        events = events[kept]
     intervals = stage_intervals(events, workflow, as_of)
     facts = item_facts(data.items, events, intervals, workflow, as_of)
     runs = in_progress_runs(intervals, workflow)
